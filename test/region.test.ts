@@ -1,0 +1,1 @@
+import { test } from "node:test"; import assert from "node:assert/strict"; import { MemoryRegion } from "../src/region/region.js"; test("memory region", () => { const r = new MemoryRegion(new Uint8Array(4)); r.write(1, new Uint8Array([7])); assert.deepEqual([...r.read(0,4)], [0,7,0,0]); assert.throws(() => r.read(3, 2)); });
