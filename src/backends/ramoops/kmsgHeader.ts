@@ -1,0 +1,61 @@
+import type { RecordTime } from '../../core/record.js';
+
+/** RAMOOPS_KERNMSG_HDR: every dmesg record starts with it. */
+export const KERNMSG_HDR = '====';
+
+export interface KmsgHeader {
+  time: RecordTime;
+  compressed: boolean;
+  /** Bytes the header takes (the `%n` of the kernel's sscanf). */
+  length: number;
+}
+
+const isSpace = (c: number): boolean => c === 0x20 || (c >= 0x09 && c <= 0x0d);
+const isDigit = (c: number): boolean => c >= 0x30 && c <= 0x39;
+
+function skipSpaces(b: Uint8Array, i: number): number {
+  while (i < b.length && isSpace(b[i])) i++;
+  return i;
+}
+
+/** A decimal conversion as the kernel's vsscanf reads it; null when no digits. */
+function scanNumber(b: Uint8Array, i: number, signed: boolean): { value: number; next: number } | null {
+  i = skipSpaces(b, i);
+  let neg = false;
+  if (signed && b[i] === 0x2d) {
+    neg = true;
+    i++;
+  }
+  if (i >= b.length || !isDigit(b[i])) return null;
+  let v = 0;
+  while (i < b.length && isDigit(b[i])) v = v * 10 + (b[i++] - 0x30);
+  return { value: neg ? -v : v, next: i };
+}
+
+/**
+ * ramoops_read_kmsg_hdr: `====%lld.%lu-%c\n%n`, else `====%lld.%lu\n%n`
+ * (legacy, uncompressed). Returns null where the kernel finds no header (it
+ * then zaps the zone and shows nothing). A `\n` in a scanf format matches any
+ * run of white space, including none.
+ */
+export function parseKmsgHeader(b: Uint8Array): KmsgHeader | null {
+  if (b.length < 4 || b[0] !== 0x3d || b[1] !== 0x3d || b[2] !== 0x3d || b[3] !== 0x3d) return null;
+  const sec = scanNumber(b, 4, true);
+  if (!sec || b[sec.next] !== 0x2e) return null;
+  const usec = scanNumber(b, sec.next + 1, false);
+  if (!usec) return null;
+  let i = usec.next;
+  const time = (): RecordTime => ({ sec: sec.value, nsec: usec.value * 1000 });
+  if (b[i] === 0x2d && i + 1 < b.length) {
+    const type = b[i + 1];
+    i = skipSpaces(b, i + 2);
+    return { time: time(), compressed: type === 0x43 /* 'C' */, length: i };
+  }
+  return { time: time(), compressed: false, length: skipSpaces(b, i) };
+}
+
+/** ramoops_write_kmsg_hdr: `====%lld.%06lu-%c\n`. */
+export function formatKmsgHeader(time: RecordTime, compressed: boolean): string {
+  const usec = Math.floor(time.nsec / 1000);
+  return `${KERNMSG_HDR}${time.sec}.${String(usec).padStart(6, '0')}-${compressed ? 'C' : 'D'}\n`;
+}
