@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { EBADMSG, RS_UNCORRECTABLE, reedSolomon } from '../src/ecc/index.js';
-import { fixturePath } from './helpers/fixtures.js';
+import { fixturePath, readFixture } from './helpers/fixtures.js';
 
 interface EncodeVector {
   data: string;
@@ -77,4 +77,47 @@ test('decode_rs8 result and data left behind, every vector (nroots 16)', () => {
     assert.equal(clean, v.errors === 0, `vector ${i}: check()`);
     if (v.result >= 0) assert.equal(v.decoded, v.original);
   }
+});
+
+// A real ramoops image written by Linux 6.1 with ecc=16 (one 64 KiB dmesg
+// zone at offset 0): persistent_ram_init_ecc's layout, worked out by hand here.
+const ZONE_SIZE = 0x10000;
+const HEADER = 12;
+const BLOCK = 128;
+const BUFFER = ZONE_SIZE - HEADER;
+const ECC_BLOCKS = Math.ceil((BUFFER - 16) / (BLOCK + 16));
+const DATA_AREA = BUFFER - (ECC_BLOCKS + 1) * 16;
+
+function zoneBlocks(image: Uint8Array): { used: number } {
+  const view = new DataView(image.buffer, image.byteOffset);
+  return { used: view.getUint32(8, true) };
+}
+
+test('real image panic-ecc16: header and every used block verify clean', () => {
+  const image = readFixture('kernel-6.1', 'panic-ecc16', 'image.bin');
+  const rs = reedSolomon(16);
+  assert.equal(DATA_AREA, 58228); // meta.json image_zones[0].buffer_size
+  assert.ok(rs.check(image, 0, HEADER, image, HEADER + DATA_AREA + ECC_BLOCKS * 16));
+  const { used } = zoneBlocks(image);
+  assert.ok(used > BLOCK);
+  for (let b = 0; b * BLOCK < used; b++) {
+    assert.ok(rs.check(image, HEADER + b * BLOCK, BLOCK, image, HEADER + DATA_AREA + b * 16), `block ${b}`);
+  }
+});
+
+test('real image panic-ecc16-corrupt-correctable: block 10 decodes to 3 corrections, bytes restored', () => {
+  const image = readFixture('kernel-6.1', 'panic-ecc16-corrupt-correctable', 'image.bin');
+  const clean = readFixture('kernel-6.1', 'panic-ecc16', 'image.bin');
+  const rs = reedSolomon(16);
+  assert.equal(rs.decode(image, 0, HEADER, image, HEADER + DATA_AREA + ECC_BLOCKS * 16), 0);
+  const { used } = zoneBlocks(image);
+  let corrected = 0;
+  for (let b = 0; b * BLOCK < used; b++) {
+    const n = rs.decode(image, HEADER + b * BLOCK, BLOCK, image, HEADER + DATA_AREA + b * 16);
+    assert.equal(n, b === 10 ? 3 : 0, `block ${b}`);
+    corrected += n;
+  }
+  assert.equal(corrected, 3); // the kernel's "ECC: 3 Corrected bytes, 0 unrecoverable blocks"
+  for (const off of [1297, 1342, 1392]) assert.equal(image[off], clean[off], `offset ${off}`);
+  assert.deepEqual(image.subarray(0, ZONE_SIZE), clean.subarray(0, ZONE_SIZE));
 });

@@ -18,8 +18,6 @@ import { GF_EXP, GF_EXP2, GF_LOG, GF_NN } from './galois.js';
 /** GF_LOG of zero: "no term" in index form. */
 const A0 = GF_NN;
 
-const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
-
 /** What decode() returns when the kernel's decode_rs8 would return -EBADMSG. */
 export const RS_UNCORRECTABLE = -1;
 
@@ -47,8 +45,6 @@ export class ReedSolomon {
   private r1 = 0;
   private r2 = 0;
   private r3 = 0;
-  /** Int32 view of the last input buffer, for aligned word reads. */
-  private view: Int32Array | null = null;
 
   // Decoder scratch, nroots + 1 entries each (no allocation per call).
   private readonly syn: Int32Array;
@@ -152,29 +148,6 @@ export class ReedSolomon {
     const end = p + length;
     const end4 = p + (length & ~3);
     let r0 = 0, r1 = 0, r2 = 0, r3 = 0;
-    const abs = data.byteOffset + p;
-    if (LITTLE_ENDIAN && (abs & 3) === 0 && end4 > p) {
-      // Aligned: read the input a word at a time through a cached view.
-      let words = this.view;
-      if (words === null || words.buffer !== data.buffer) {
-        words = new Int32Array(data.buffer, 0, data.buffer.byteLength >> 2);
-        this.view = words;
-      }
-      let q = abs >> 2;
-      const qEnd = q + ((end4 - p) >> 2);
-      while (q < qEnd) {
-        const x = r0 ^ words[q++];
-        const a = (x & 0xff) << 2;
-        const b = 1024 + ((x >>> 6) & 0x3fc);
-        const c = 2048 + ((x >>> 14) & 0x3fc);
-        const d = 3072 + ((x >>> 22) & 0x3fc);
-        r0 = r1 ^ t[a] ^ t[b] ^ t[c] ^ t[d];
-        r1 = r2 ^ t[a + 1] ^ t[b + 1] ^ t[c + 1] ^ t[d + 1];
-        r2 = r3 ^ t[a + 2] ^ t[b + 2] ^ t[c + 2] ^ t[d + 2];
-        r3 = t[a + 3] ^ t[b + 3] ^ t[c + 3] ^ t[d + 3];
-      }
-      p = end4;
-    }
     while (p < end4) {
       const x = r0 ^ (data[p] | (data[p + 1] << 8) | (data[p + 2] << 16) | (data[p + 3] << 24));
       p += 4;

@@ -1,0 +1,62 @@
+/**
+ * deflate as pstore uses it. 6.1's crypto "deflate" is raw deflate written
+ * with 11 window bits and MAX_MEM_LEVEL; 6.6+ write zlib raw deflate with 15
+ * window bits. Both are read here by one strict inflater. Compressing needs
+ * a window-limited deflater that browsers lack, so the core compressor throws
+ * UnsupportedError until one is injected (src/node/deflate.ts does that).
+ */
+import { DecompressError, UnsupportedError } from '../../errors.js';
+import { InflateFail, inflateRaw, inflateZlib, looksLikeZlib } from './inflate.js';
+import type { Compressor } from './types.js';
+
+/** zlib parameters the kernel's deflate writer uses, per kernel profile. */
+export const KERNEL_DEFLATE_PARAMS = {
+  /** crypto/deflate.c: Z_DEFAULT_COMPRESSION, -DEFLATE_DEF_WINBITS, MAX_MEM_LEVEL. */
+  '6.1': { level: 6, windowBits: 11, memLevel: 9 },
+  /** fs/pstore/platform.c since 6.6: Z_DEFAULT_COMPRESSION, -MAX_WBITS, DEF_MEM_LEVEL. */
+  '6.12': { level: 6, windowBits: 15, memLevel: 8 },
+} as const;
+
+/**
+ * Inflate a pstore deflate payload. Raw deflate first; when the input ends
+ * inside the stream, retry once with one zero byte appended, as the 6.1
+ * crypto wrapper does (zlib sometimes wants to look at one more byte); then,
+ * for records of the old zlib-wrapped pstore (3.11 to 4.18), a zlib stream.
+ */
+export function deflateDecompress(src: Uint8Array, maxOut: number): Uint8Array {
+  if (src.length === 0) throw new DecompressError('deflate', 'empty input');
+  let first: InflateFail;
+  try {
+    return inflateRaw(src, maxOut).data;
+  } catch (e) {
+    if (!(e instanceof InflateFail)) throw e;
+    first = e;
+  }
+  if (first.truncated) {
+    const padded = new Uint8Array(src.length + 1);
+    padded.set(src);
+    try {
+      return inflateRaw(padded, maxOut).data;
+    } catch (e) {
+      if (!(e instanceof InflateFail)) throw e;
+    }
+  }
+  if (looksLikeZlib(src)) {
+    try {
+      return inflateZlib(src, maxOut);
+    } catch (e) {
+      if (!(e instanceof InflateFail)) throw e;
+    }
+  }
+  throw new DecompressError('deflate', `${first.why} (input offset ${first.at})`);
+}
+
+/** Builds the deflate compressor around a raw-deflate function (null when it does not fit). */
+export function deflateCompressor(compressRaw: (src: Uint8Array, maxOut: number) => Uint8Array | null): Compressor {
+  return { name: 'deflate', compress: compressRaw, decompress: deflateDecompress };
+}
+
+/** The browser-safe default: reads everything, cannot write. */
+export const deflate: Compressor = deflateCompressor(() => {
+  throw new UnsupportedError('deflate: no compressor available here (register one, e.g. installNodeDeflate() from src/node/deflate.ts)');
+});

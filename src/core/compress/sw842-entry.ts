@@ -1,0 +1,1 @@
+export { sw842 } from './sw842/index.js';
