@@ -9,6 +9,8 @@ import { before, test } from 'node:test';
 import fc from 'fast-check';
 import { decompressAny, getCompressor, initZstd, registerCompressor } from '../src/core/compress/registry.js';
 import type { Compressor, CompressorName } from '../src/core/compress/types.js';
+import { constants, deflateRawSync } from 'node:zlib';
+import { deflateDecompress } from '../src/core/compress/deflate.js';
 import { nodeDeflate } from '../src/node/deflate.js';
 import { DecompressError } from '../src/errors.js';
 
@@ -95,6 +97,37 @@ for (const name of WRITERS) {
     );
   });
 }
+
+test('deflate: reads what zlib writes at every level, strategy and window, across sync-flush joins', () => {
+  fc.assert(
+    fc.property(
+      fc.array(payload, { minLength: 1, maxLength: 3 }),
+      fc.integer({ min: 0, max: 9 }),
+      fc.constantFrom(constants.Z_DEFAULT_STRATEGY, constants.Z_FILTERED, constants.Z_HUFFMAN_ONLY, constants.Z_RLE, constants.Z_FIXED),
+      fc.integer({ min: 9, max: 15 }),
+      (parts, level, strategy, windowBits) => {
+        // Every part but the last ends with a sync flush (an empty stored block, not final).
+        const streams = parts.map((p, i) =>
+          deflateRawSync(p, { level, strategy, windowBits, finishFlush: i < parts.length - 1 ? constants.Z_SYNC_FLUSH : constants.Z_FINISH }),
+        );
+        const joined = new Uint8Array(streams.reduce((n, z) => n + z.length, 0));
+        let o = 0;
+        for (const z of streams) {
+          joined.set(z, o);
+          o += z.length;
+        }
+        const want = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+        o = 0;
+        for (const p of parts) {
+          want.set(p, o);
+          o += p.length;
+        }
+        assert.deepEqual(deflateDecompress(joined, want.length), want);
+      },
+    ),
+    { numRuns: RUNS },
+  );
+});
 
 test('decompression bombs stop at maxOut, quickly', () => {
   const zeros = new Uint8Array(4 << 20);

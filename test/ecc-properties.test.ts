@@ -164,6 +164,8 @@ test('bad parameters are LayoutErrors, never a hang or a stray exception', () =>
   assert.throws(() => rs.decode(data, 290, 20, parity, 0), LayoutError);
   assert.throws(() => rs.check(data, 0, 20, parity, 1), LayoutError);
   assert.throws(() => rs.check(data, -1, 20, parity, 0), LayoutError);
+  assert.throws(() => rs.check(data, 0.5, 20, parity, 0), LayoutError);
+  assert.throws(() => rs.decode(data, 0, Number.NaN, parity, 0), LayoutError);
   assert.equal(rs.maxLength, 239);
   assert.equal(rs.decode(data, 0, 239, parity.fill(0), 0), 0); // all-zero block is a codeword
 });

@@ -92,19 +92,31 @@ const textLike = fc
       'a',
       'b',
     ),
-    { maxLength: 1200 },
+    { maxLength: 1200, size: 'max' },
   )
   .map((parts) => new Uint8Array(Buffer.from(parts.join(''), 'latin1')));
 /** Blocks drawn from a small set: exercises repeats, zeros and all index kinds. */
 const blocky = fc
-  .tuple(fc.array(fc.uint8Array({ minLength: 1, maxLength: 8 }), { minLength: 1, maxLength: 6 }), fc.array(fc.nat(5), { maxLength: 2600 }), fc.nat(7))
+  .tuple(fc.array(fc.uint8Array({ minLength: 1, maxLength: 8 }), { minLength: 1, maxLength: 6 }), fc.array(fc.nat(5), { maxLength: 2600, size: 'max' }), fc.nat(7))
   .map(([pieces, picks, tail]) => {
     const parts = picks.map((p) => (p === 5 ? new Uint8Array(8) : pieces[p % pieces.length]));
     const all = Buffer.concat([...parts, new Uint8Array(tail).fill(0x41)]);
     return new Uint8Array(all.subarray(0, 20000));
   });
+/** Random bytes of any length up to 20000 (fast-check's default sizing would keep them tiny). */
+const randomBytes = fc.tuple(fc.nat(20000), fc.integer()).map(([n, seed]) => {
+  const x = new Uint8Array(n);
+  let s = seed | 1;
+  for (let i = 0; i < n; i++) {
+    s ^= s << 13;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    x[i] = s >>> 24;
+  }
+  return x;
+});
 const anyData = fc.oneof(
-  fc.uint8Array({ maxLength: 20000 }),
+  randomBytes,
   fc.uint8Array({ maxLength: 64 }),
   textLike,
   blocky,
@@ -112,8 +124,12 @@ const anyData = fc.oneof(
 );
 
 test('842 property: decompress(compress(x)) == x, output within the bound and a multiple of 8', () => {
+  let longest = 0;
+  let ragged = 0;
   fc.assert(
     fc.property(anyData, (x) => {
+      longest = Math.max(longest, x.length);
+      if (x.length % 8 !== 0) ragged++;
       const c = sw842Compress(x, sw842Bound(x.length));
       assert.ok(c);
       assert.equal(c.length % 8, 0);
@@ -123,6 +139,9 @@ test('842 property: decompress(compress(x)) == x, output within the bound and a 
     }),
     { numRuns: RUNS },
   );
+  // The generators really reach long inputs and lengths that need SHORT_DATA.
+  assert.ok(longest > 10000, `longest input ${longest}`);
+  assert.ok(ragged > RUNS / 4, `${ragged} non-multiple-of-8 lengths`);
 });
 
 test('842 property: compress honours maxOut exactly (null when one byte short)', () => {
@@ -150,7 +169,7 @@ test('842 property: decompress honours maxOut', () => {
 });
 
 test('842 property: mutated or truncated streams give DecompressError or some output, nothing else', () => {
-  const base = fc.oneof(textLike, blocky, fc.uint8Array({ maxLength: 3000 }));
+  const base = fc.oneof(textLike, blocky, randomBytes.map((x) => x.subarray(0, 3000)));
   fc.assert(
     fc.property(
       base,

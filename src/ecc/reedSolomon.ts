@@ -38,13 +38,12 @@ export class ReedSolomon {
   private readonly step1: Int32Array;
   /** Four-byte step: 4 tables (input byte 0..3) of 256 entries of `words` words. */
   private readonly step4: Int32Array;
-  /** Parity register after the last run(), for the generic (> 16 roots) path. */
+  /**
+   * Parity register after the last run(), little-endian words. A typed array
+   * rather than number fields: int32 values outside V8's small-integer range
+   * would be boxed on every store.
+   */
   private readonly reg: Int32Array;
-  // Fast path (<= 16 roots) leaves its register here: cheaper than an array.
-  private r0 = 0;
-  private r1 = 0;
-  private r2 = 0;
-  private r3 = 0;
 
   // Decoder scratch, nroots + 1 entries each (no allocation per call).
   private readonly syn: Int32Array;
@@ -88,16 +87,8 @@ export class ReedSolomon {
     this.validate(data, dataOffset, length, parity, parityOffset);
     this.run(data, dataOffset, length);
     const nroots = this.nroots;
-    if (this.words === 4) {
-      const r0 = this.r0, r1 = this.r1, r2 = this.r2, r3 = this.r3;
-      for (let k = 0; k < nroots; k++) {
-        const w = k < 8 ? (k < 4 ? r0 : r1) : k < 12 ? r2 : r3;
-        parity[parityOffset + k] = w >>> ((k & 3) << 3);
-      }
-    } else {
-      const reg = this.reg;
-      for (let k = 0; k < nroots; k++) parity[parityOffset + k] = reg[k >> 2] >>> ((k & 3) << 3);
-    }
+    const reg = this.reg;
+    for (let k = 0; k < nroots; k++) parity[parityOffset + k] = reg[k >> 2] >>> ((k & 3) << 3);
   }
 
   /**
@@ -127,9 +118,12 @@ export class ReedSolomon {
   private validate(data: Uint8Array, dataOffset: number, length: number, parity: Uint8Array, parityOffset: number): void {
     if (
       !(length >= 1 && length <= this.maxLength) ||
+      (length | 0) !== length ||
       !(dataOffset >= 0) ||
+      (dataOffset | 0) !== dataOffset ||
       dataOffset + length > data.length ||
       !(parityOffset >= 0) ||
+      (parityOffset | 0) !== parityOffset ||
       parityOffset + this.nroots > parity.length
     ) {
       throw new LayoutError(
@@ -168,10 +162,11 @@ export class ReedSolomon {
       r2 = ((r2 >>> 8) | (r3 << 24)) ^ s[f + 2];
       r3 = (r3 >>> 8) ^ s[f + 3];
     }
-    this.r0 = r0;
-    this.r1 = r1;
-    this.r2 = r2;
-    this.r3 = r3;
+    const reg = this.reg;
+    reg[0] = r0;
+    reg[1] = r1;
+    reg[2] = r2;
+    reg[3] = r3;
   }
 
   /** Same as run() for registers wider than 128 bits (more than 16 roots). */
@@ -203,25 +198,13 @@ export class ReedSolomon {
 
   private parityMatches(parity: Uint8Array, o: number): boolean {
     const nroots = this.nroots;
-    if (this.words === 4) {
-      if (nroots === 16) {
-        return (
-          (this.r0 ^ (parity[o] | (parity[o + 1] << 8) | (parity[o + 2] << 16) | (parity[o + 3] << 24))) === 0 &&
-          (this.r1 ^ (parity[o + 4] | (parity[o + 5] << 8) | (parity[o + 6] << 16) | (parity[o + 7] << 24))) === 0 &&
-          (this.r2 ^ (parity[o + 8] | (parity[o + 9] << 8) | (parity[o + 10] << 16) | (parity[o + 11] << 24))) === 0 &&
-          (this.r3 ^ (parity[o + 12] | (parity[o + 13] << 8) | (parity[o + 14] << 16) | (parity[o + 15] << 24))) === 0
-        );
-      }
-      const r0 = this.r0, r1 = this.r1, r2 = this.r2, r3 = this.r3;
-      for (let k = 0; k < nroots; k++) {
-        const w = k < 8 ? (k < 4 ? r0 : r1) : k < 12 ? r2 : r3;
-        if (((w >>> ((k & 3) << 3)) & 0xff) !== parity[o + k]) return false;
-      }
-      return true;
-    }
     const reg = this.reg;
-    for (let k = 0; k < nroots; k++) {
-      if (((reg[k >> 2] >>> ((k & 3) << 3)) & 0xff) !== parity[o + k]) return false;
+    let k = 0;
+    for (; k + 4 <= nroots; k += 4, o += 4) {
+      if (reg[k >> 2] !== (parity[o] | (parity[o + 1] << 8) | (parity[o + 2] << 16) | (parity[o + 3] << 24))) return false;
+    }
+    for (; k < nroots; k++, o++) {
+      if (((reg[k >> 2] >>> ((k & 3) << 3)) & 0xff) !== parity[o]) return false;
     }
     return true;
   }

@@ -28,27 +28,62 @@ const DIST_BASE = new Uint16Array([1, 2, 3, 4, 5, 7, 9, 13, 17, 25, 33, 49, 65, 
 const DIST_EXTRA = new Uint8Array([0, 0, 0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7, 8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13]);
 const CLEN_ORDER = new Uint8Array([16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 11, 4, 12, 3, 13, 2, 14, 1, 15]);
 
-/** Canonical Huffman decoding table: counts per length and symbols in code order. */
+/**
+ * Huffman decoding table indexed by the next `bits` input bits (LSB first):
+ * entry = symbol << 4 | code length; 0 marks a bit pattern no code uses.
+ */
 interface Huffman {
+  table: Int32Array;
+  bits: number;
   count: Uint16Array;
-  symbol: Uint16Array;
 }
 
-/** Returns the number of unused codes (0 = complete), or -1 when over-subscribed. */
+function newHuffman(): Huffman {
+  return { table: new Int32Array(1 << MAXBITS), bits: 0, count: new Uint16Array(MAXBITS + 1) };
+}
+
+/**
+ * Builds `h` from code lengths. Returns the number of unused codes at the
+ * longest length (0 = complete), or -1 when the lengths are over-subscribed.
+ */
 function buildHuffman(h: Huffman, lengths: Uint8Array, n: number): number {
   const count = h.count;
   count.fill(0);
-  for (let s = 0; s < n; s++) count[lengths[s]]++;
-  if (count[0] === n) return 0; // no codes at all: complete, but unusable
+  let maxLen = 0;
+  for (let s = 0; s < n; s++) {
+    const l = lengths[s];
+    count[l]++;
+    if (l > maxLen) maxLen = l;
+  }
   let left = 1;
   for (let len = 1; len <= MAXBITS; len++) {
     left <<= 1;
     left -= count[len];
     if (left < 0) return -1;
   }
-  const offs = new Uint16Array(MAXBITS + 1);
-  for (let len = 1; len < MAXBITS; len++) offs[len + 1] = offs[len] + count[len];
-  for (let s = 0; s < n; s++) if (lengths[s] !== 0) h.symbol[offs[lengths[s]]++] = s;
+  h.bits = maxLen;
+  const size = 1 << maxLen;
+  const table = h.table;
+  table.fill(0, 0, size);
+  if (maxLen === 0) return left;
+  const next = new Uint16Array(MAXBITS + 1);
+  for (let len = 1, code = 0; len <= MAXBITS; len++) {
+    code = (code + (len > 1 ? count[len - 1] : 0)) << 1;
+    next[len] = code;
+  }
+  for (let s = 0; s < n; s++) {
+    const len = lengths[s];
+    if (len === 0) continue;
+    let c = next[len]++;
+    // Codes are sent most significant bit first: reverse them for LSB-first lookup.
+    let rev = 0;
+    for (let i = 0; i < len; i++) {
+      rev = (rev << 1) | (c & 1);
+      c >>= 1;
+    }
+    const entry = (s << 4) | len;
+    for (let i = rev; i < size; i += 1 << len) table[i] = entry;
+  }
   return left;
 }
 
@@ -59,8 +94,8 @@ function acceptable(h: Huffman, left: number, nonzero: number): boolean {
   return nonzero === 1 && h.count[1] === 1;
 }
 
-const fixedLit: Huffman = { count: new Uint16Array(MAXBITS + 1), symbol: new Uint16Array(288) };
-const fixedDist: Huffman = { count: new Uint16Array(MAXBITS + 1), symbol: new Uint16Array(30) };
+const fixedLit = newHuffman();
+const fixedDist = newHuffman();
 {
   const l = new Uint8Array(288);
   l.fill(8, 0, 144);
@@ -99,34 +134,36 @@ export function inflateRaw(src: Uint8Array, maxOut: number, start = 0): InflateR
     return v;
   };
   const decode = (h: Huffman): number => {
-    // Canonical decode one bit at a time (codes are stored MSB first).
-    let code = 0;
-    let first = 0;
-    let index = 0;
-    for (let len = 1; len <= MAXBITS; len++) {
-      code |= bits(1);
-      const c = h.count[len];
-      if (code - c < first) return h.symbol[index + (code - first)];
-      index += c;
-      first += c;
-      first <<= 1;
-      code <<= 1;
+    const tb = h.bits;
+    while (bitCnt < tb && pos < inEnd) {
+      bitBuf |= src[pos++] << bitCnt;
+      bitCnt += 8;
     }
-    throw new InflateFail('invalid Huffman code', pos);
+    const e = h.table[bitBuf & ((1 << tb) - 1)];
+    const len = e & 15;
+    if (len === 0 || len > bitCnt) {
+      if (bitCnt < tb) throw new InflateFail('unexpected end of input', pos, true);
+      throw new InflateFail('invalid Huffman code', pos);
+    }
+    bitBuf >>>= len;
+    bitCnt -= len;
+    return e >>> 4;
   };
 
   const lengths = new Uint8Array(320);
-  const dynLit: Huffman = { count: new Uint16Array(MAXBITS + 1), symbol: new Uint16Array(288) };
-  const dynDist: Huffman = { count: new Uint16Array(MAXBITS + 1), symbol: new Uint16Array(30) };
-  const clen: Huffman = { count: new Uint16Array(MAXBITS + 1), symbol: new Uint16Array(19) };
+  const dynLit = newHuffman();
+  const dynDist = newHuffman();
+  const clen = newHuffman();
 
   let last = 0;
   do {
     last = bits(1);
     const type = bits(2);
     if (type === 0) {
+      // Stored blocks start at a byte boundary; give back whole bytes read ahead.
+      pos -= bitCnt >> 3;
       bitBuf = 0;
-      bitCnt = 0; // stored blocks start at a byte boundary
+      bitCnt = 0;
       if (inEnd - pos < 4) throw new InflateFail('unexpected end of input', pos, true);
       const len = src[pos] | (src[pos + 1] << 8);
       const nlen = src[pos + 2] | (src[pos + 3] << 8);
@@ -212,7 +249,7 @@ export function inflateRaw(src: Uint8Array, maxOut: number, start = 0): InflateR
       }
     }
   } while (!last);
-  return { data: out.slice(0, op), consumed: pos };
+  return { data: out.slice(0, op), consumed: pos - (bitCnt >> 3) };
 }
 
 /** Adler-32 as zlib computes it. */

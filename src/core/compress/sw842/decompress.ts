@@ -47,7 +47,7 @@ export function sw842Decompress(src: Uint8Array, maxOut: number): Uint8Array {
 
   // Output grows geometrically up to maxOut: no up-front allocation of a
   // large limit for a small stream.
-  let out = new Uint8Array(Math.min(maxOut, Math.max(4096, src.length * 4)));
+  let out: Uint8Array = new Uint8Array(Math.min(maxOut, Math.max(4096, src.length * 4)));
   let outPos = 0;
 
   /** Next n (1..32) bits, most significant first. */

@@ -1,0 +1,129 @@
+/**
+ * `pstore check IMAGE [--json]`: what the kernel finds in each zone when it
+ * attaches: signature, ring state, ECC corrections. Exit status 1 when any
+ * data is unrecoverable (a block, or a header, that ECC cannot correct).
+ */
+import type { Command } from 'commander';
+import type { RamoopsZoneReport } from '../../backends/ramoops/ramoops.js';
+import { BlockHealth } from '../../zone/persistentRamZone.js';
+import { hex, table } from '../format.js';
+import type { CliIo } from '../io.js';
+import { addLayoutOptions, openImage, type LayoutFlags } from '../layoutOptions.js';
+
+export interface CheckFlags extends LayoutFlags {
+  json?: boolean;
+}
+
+export interface ZoneCheck {
+  type: string;
+  label: string;
+  offset: number;
+  size: number;
+  signature: 'ok' | 'bad';
+  /** empty | valid | invalid (start/size out of range) | no-signature */
+  state: string;
+  start: number;
+  /** Bytes the header says are stored. */
+  used: number;
+  capacity: number;
+  /** ECC: 'off', 'clean', 'corrected N', 'bad'. */
+  header_ecc: string;
+  corrected: number;
+  bad_blocks: number;
+  /** Indexes of uncorrectable blocks. */
+  bad_block_list: number[];
+  /** dmesg zone with data but no `====sec.usec` header (the kernel skips it). */
+  no_record_header: boolean;
+}
+
+export interface CheckReport {
+  zones: ZoneCheck[];
+  corrected: number;
+  bad_blocks: number;
+  ok: boolean;
+}
+
+function headerEcc(r: RamoopsZoneReport): string {
+  const e = r.attach.ecc;
+  if (!e) return 'off';
+  if (e.header < 0) return 'bad';
+  return e.header > 0 ? `corrected ${e.header}` : 'clean';
+}
+
+export function zoneCheck(r: RamoopsZoneReport): ZoneCheck {
+  const a = r.attach;
+  const badList: number[] = [];
+  if (a.ecc) a.ecc.blocks.forEach((h, i) => h === BlockHealth.Bad && badList.push(i));
+  return {
+    type: r.zone.type,
+    label: r.zone.label,
+    offset: r.zone.offset,
+    size: r.zone.size,
+    signature: a.state === 'no-signature' ? 'bad' : 'ok',
+    state: a.state,
+    start: a.header.start,
+    used: a.header.size,
+    capacity: a.geometry.dataSize,
+    header_ecc: headerEcc(r),
+    corrected: a.ecc?.correctedBytes ?? 0,
+    bad_blocks: a.ecc?.badBlocks ?? 0,
+    bad_block_list: badList,
+    no_record_header: r.noKmsgHeader,
+  };
+}
+
+export function checkReport(reports: RamoopsZoneReport[]): CheckReport {
+  const zones = reports.map(zoneCheck);
+  const corrected = zones.reduce((n, z) => n + z.corrected, 0);
+  const bad = zones.reduce((n, z) => n + z.bad_blocks, 0);
+  return { zones, corrected, bad_blocks: bad, ok: bad === 0 };
+}
+
+export function checkCommand(imagePath: string, flags: CheckFlags, io: CliIo): number {
+  const { image, close } = openImage(imagePath, flags, { warn: (w) => io.stderr(`pstore: warning: ${w}\n`) });
+  try {
+    const report = checkReport(image.zones());
+    if (flags.json) {
+      io.stdout(JSON.stringify(report, null, 2) + '\n');
+    } else {
+      io.stdout(
+        table(
+          ['ZONE', 'OFFSET', 'SIZE', 'SIG', 'STATE', 'START', 'USED', 'HDR-ECC', 'CORRECTED', 'BAD'],
+          report.zones.map((z) => [
+            z.label,
+            hex(z.offset),
+            hex(z.size),
+            z.signature,
+            z.no_record_header ? `${z.state} (no header)` : z.state,
+            String(z.start),
+            `${z.used}/${z.capacity}`,
+            z.header_ecc,
+            String(z.corrected),
+            z.bad_block_list.length ? `${z.bad_blocks} (blocks ${z.bad_block_list.join(',')})` : String(z.bad_blocks),
+          ]),
+          [5, 6, 8],
+        ),
+      );
+      const ecc = image.layout.params.ecc;
+      io.stdout(
+        ecc
+          ? `ECC ${ecc}: ${report.corrected} corrected bytes, ${report.bad_blocks} unrecoverable blocks${report.ok ? '' : ' -- data lost'}\n`
+          : 'ECC off: corruption cannot be detected\n',
+      );
+    }
+    if (!report.ok) io.stderr(`pstore: ${report.bad_blocks} unrecoverable block${report.bad_blocks === 1 ? '' : 's'}\n`);
+    return report.ok ? 0 : 1;
+  } finally {
+    close();
+  }
+}
+
+export function registerCheck(program: Command, io: CliIo, done: (code: number) => void): void {
+  const cmd = program
+    .command('check')
+    .description('verify every zone: signature, ring state, ECC (exit 1 when data is unrecoverable)')
+    .argument('<image>', 'ramoops region, RAM dump (with --offset) or device')
+    .option('--json', 'JSON report {zones: [...], corrected, bad_blocks, ok}');
+  addLayoutOptions(cmd);
+  cmd.action((image: string, flags: CheckFlags) => done(checkCommand(image, flags, io)));
+}

@@ -1,0 +1,211 @@
+/**
+ * The layout flags every image command shares, and the one place that turns
+ * them (plus `--params FILE.json`) into RamoopsImage options. Precedence:
+ * explicit flags, then the JSON file, then the module defaults; mem_size
+ * defaults to the file size minus --offset.
+ */
+import { readFileSync } from 'node:fs';
+import { Option, type Command } from 'commander';
+import { RamoopsImage, type RamoopsImageOptions } from '../api/ramoopsImage.js';
+import { ARCH_NAMES } from '../backends/ramoops/arch.js';
+import { DEFAULT_KERNEL } from '../backends/ramoops/kernelProfile.js';
+import type { RamoopsParams } from '../backends/ramoops/layout.js';
+import { paramsFromObject, parseSize } from '../backends/ramoops/params.js';
+import { compressorNames } from '../core/compress/registry.js';
+import { SymbolMap } from '../core/ftrace.js';
+import { LayoutError, PstoreError, UsageError } from '../errors.js';
+import { describeFsError, openImageFile, type FileRegion } from '../node/fileRegion.js';
+
+/** Raw layout flags as commander hands them over (strings, unparsed). */
+export interface LayoutFlags {
+  memSize?: string;
+  recordSize?: string;
+  consoleSize?: string;
+  ftraceSize?: string;
+  pmsgSize?: string;
+  ecc?: string;
+  maxReason?: string;
+  ftraceCpus?: string;
+  kernel?: string;
+  arch?: string;
+  offset?: string;
+  params?: string;
+  memAddress?: string;
+}
+
+/** The reading kernel's view: decompression, symbols, ftrace walk. */
+export interface ReadFlags {
+  compress?: RamoopsImageOptions['compress'];
+  systemMap?: string;
+  ftraceWalk?: 'kernel' | 'correct';
+}
+
+const LAYOUT_GROUP = 'Layout options (as the ramoops module parameters; numbers: 4096, 0x1000, 4K, 1M):';
+const READ_GROUP = 'Reading kernel options:';
+
+const FLAG_TO_PARAM = [
+  ['memSize', 'mem_size', '--mem-size'],
+  ['recordSize', 'record_size', '--record-size'],
+  ['consoleSize', 'console_size', '--console-size'],
+  ['ftraceSize', 'ftrace_size', '--ftrace-size'],
+  ['pmsgSize', 'pmsg_size', '--pmsg-size'],
+  ['ecc', 'ecc', '--ecc'],
+  ['maxReason', 'max_reason', '--max-reason'],
+  ['memAddress', 'mem_address', '--mem-address'],
+] as const satisfies ReadonlyArray<readonly [keyof LayoutFlags, keyof RamoopsParams, string]>;
+
+/** Adds the layout flags to a command. `withAddress` adds --mem-address (layout output). */
+export function addLayoutOptions(cmd: Command, withAddress = false): Command {
+  const opts: Option[] = [
+    new Option('--mem-size <size>', 'region size (default: file size minus --offset)'),
+    new Option('--record-size <size>', 'dmesg record size (default 4K)'),
+    new Option('--console-size <size>', 'console zone size (default 4K)'),
+    new Option('--ftrace-size <size>', 'ftrace area size (default 4K)'),
+    new Option('--pmsg-size <size>', 'pmsg zone size (default 4K)'),
+    new Option('--ecc <bytes>', 'ECC parity bytes per 128-byte block; 0 off, 1 means 16 (default 0)'),
+    new Option('--max-reason <n>', 'highest kmsg_dump reason stored (default 2)'),
+    new Option('--ftrace-cpus <n>', 'CPUs of the crashed kernel: one ftrace zone each (default 1)'),
+    new Option('--kernel <version>', `kernel profile: zone order, rules (e.g. 6.1, 6.12, debian-6.1; default ${DEFAULT_KERNEL})`),
+    new Option('--arch <name>', `architecture of the crashed kernel (${ARCH_NAMES.join(', ')}; default x86_64)`),
+    new Option('--offset <bytes>', 'where the region starts inside the file (memory dumps; default 0)'),
+    new Option('--params <file.json>', 'parameters as JSON, keys = module parameter names (mem_size, record_size, ...)'),
+  ];
+  if (withAddress) opts.push(new Option('--mem-address <addr>', 'physical address of the region (--dts, --cmdline)'));
+  for (const o of opts) cmd.addOption(o.helpGroup(LAYOUT_GROUP));
+  return cmd;
+}
+
+/** Adds the options of a reading kernel (read commands only). */
+export function addReadOptions(cmd: Command): Command {
+  cmd.addOption(
+    new Option('--compress <algorithm>', "the reading kernel's compressor ('none': compressed records stay .enc.z)")
+      .choices(['auto', 'none', ...compressorNames])
+      .default('auto')
+      .helpGroup(READ_GROUP),
+  );
+  cmd.addOption(new Option('--system-map <file>', 'System.map of the crashed kernel: ftrace addresses as symbols').helpGroup(READ_GROUP));
+  cmd.addOption(
+    new Option('--ftrace-walk <walk>', "ftrace decode: 'kernel' = as /sys/fs/pstore shows it, 'correct' = without the kernel's ECC-notice shift")
+      .choices(['kernel', 'correct'])
+      .default('kernel')
+      .helpGroup(READ_GROUP),
+  );
+  return cmd;
+}
+
+/** What the layout flags and the params file resolve to. */
+export interface ResolvedLayout {
+  /** Explicitly given parameters; missing ones take defaults later. */
+  params: Partial<RamoopsParams>;
+  kernel?: string;
+  arch?: string;
+  ftraceCpus?: number;
+  offset: number;
+}
+
+function readText(path: string, what: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (e) {
+    const err = describeFsError(e, `read ${what}`, path);
+    throw err instanceof PstoreError ? new UsageError(err.message) : err;
+  }
+}
+
+/**
+ * Reads a params JSON file: module parameter names, optionally wrapped in
+ * `{"ramoops": {...}}` as the fixtures are. Fixture keys `kernel_profile`,
+ * `arch` and `ftrace_cpus` are honoured too.
+ */
+export function readParamsFile(path: string): ResolvedLayout {
+  const text = readText(path, '--params');
+  let obj: unknown;
+  try {
+    obj = JSON.parse(text);
+  } catch (e) {
+    throw new UsageError(`--params '${path}': not valid JSON (${e instanceof Error ? e.message.split('\n')[0] : String(e)})`);
+  }
+  const params = paramsFromObject(obj, `--params ${path}`);
+  const src = obj as Record<string, unknown>;
+  const str = (k: string): string | undefined => (typeof src[k] === 'string' ? (src[k] as string) : undefined);
+  const out: ResolvedLayout = { params, offset: 0 };
+  const kp = str('kernel_profile');
+  if (kp) out.kernel = kp;
+  const arch = str('arch');
+  if (arch) out.arch = arch;
+  // Fixtures write ftrace_cpus 0 when there is no ftrace area: that means "not given".
+  if ((typeof src.ftrace_cpus === 'number' && src.ftrace_cpus > 0) || (typeof src.ftrace_cpus === 'string' && src.ftrace_cpus !== '0')) out.ftraceCpus = parseSize(src.ftrace_cpus, `--params ${path}: ftrace_cpus`);
+  return out;
+}
+
+/** Flags over the params file over defaults. */
+export function resolveLayout(flags: LayoutFlags): ResolvedLayout {
+  const base: ResolvedLayout = flags.params ? readParamsFile(flags.params) : { params: {}, offset: 0 };
+  const params: Partial<RamoopsParams> = { ...base.params };
+  for (const [flag, key, name] of FLAG_TO_PARAM) {
+    const v = flags[flag];
+    if (v !== undefined) params[key] = parseSize(v, name);
+  }
+  const ftraceCpus = flags.ftraceCpus !== undefined ? parseSize(flags.ftraceCpus, '--ftrace-cpus') : base.ftraceCpus;
+  if (ftraceCpus !== undefined && (ftraceCpus < 1 || ftraceCpus > 8192)) throw new UsageError(`--ftrace-cpus: ${ftraceCpus} is not 1..8192`);
+  return {
+    params,
+    kernel: flags.kernel ?? base.kernel,
+    arch: flags.arch ?? base.arch,
+    ftraceCpus,
+    offset: flags.offset !== undefined ? parseSize(flags.offset, '--offset') : 0,
+  };
+}
+
+function loadSymbols(path: string | undefined): SymbolMap | null {
+  if (!path) return null;
+  const map = SymbolMap.parse(readText(path, '--system-map'));
+  if (!map.size) throw new UsageError(`--system-map '${path}': no symbols found (expected 'ADDRESS TYPE NAME' lines)`);
+  return map;
+}
+
+/** RamoopsImage options for a command's flags. */
+export function imageOptions(flags: LayoutFlags & ReadFlags): RamoopsImageOptions {
+  const r = resolveLayout(flags);
+  return {
+    params: r.params,
+    kernel: r.kernel,
+    arch: r.arch,
+    ftraceCpus: r.ftraceCpus,
+    offset: r.offset,
+    compress: flags.compress ?? 'auto',
+    symbols: loadSymbols(flags.systemMap),
+    ftraceWalk: flags.ftraceWalk ?? 'kernel',
+  };
+}
+
+export interface OpenedImage {
+  image: RamoopsImage;
+  file: FileRegion;
+  close(): void;
+}
+
+/**
+ * Opens IMAGE with the command's flags: read-only unless `write`. Layout
+ * warnings (rounding, unused space) go to `warn`.
+ */
+export function openImage(path: string, flags: LayoutFlags & ReadFlags, options: { write?: boolean; warn?: (msg: string) => void } = {}): OpenedImage {
+  const opts = imageOptions(flags);
+  const file = openImageFile(path, { write: options.write });
+  try {
+    if (file.size === 0) throw new PstoreError(`'${path}' is empty: not a ramoops image`);
+    const memSize = opts.params?.mem_size;
+    const offset = opts.offset ?? 0;
+    if (memSize !== undefined && offset + memSize > file.size) {
+      throw new LayoutError(
+        `'${path}' has ${file.size} bytes but the layout needs 0x${(offset + memSize).toString(16)} (mem_size 0x${memSize.toString(16)} at offset 0x${offset.toString(16)}): truncated image or wrong --mem-size/--offset`,
+      );
+    }
+    const image = new RamoopsImage(file, opts);
+    if (options.warn) for (const w of image.layout.warnings) options.warn(w);
+    return { image, file, close: () => file.close() };
+  } catch (e) {
+    file.close();
+    throw e;
+  }
+}

@@ -1,0 +1,12 @@
+#!/usr/bin/env node
+/** The `pstore` executable: runs the CLI on the process's streams. */
+import { processIo } from './io.js';
+import { runCli } from './program.js';
+
+// `pstore cat … | head`: a closed pipe ends the output quietly.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw e;
+});
+
+process.exitCode = await runCli(process.argv.slice(2), processIo(), process.env);

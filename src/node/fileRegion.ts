@@ -1,0 +1,184 @@
+/**
+ * A Region backed by a file, read and written with positioned I/O so a
+ * multi-gigabyte memory dump is never loaded whole: zones are read on demand.
+ */
+import { closeSync, fdatasyncSync, fstatSync, openSync, readSync, writeSync } from 'node:fs';
+import { PstoreError, TruncatedImageError, UsageError } from '../errors.js';
+import { checkRange, type Region } from '../region/region.js';
+
+/** A file system error turned into one line a user can act on. */
+export class FileAccessError extends PstoreError {
+  constructor(
+    message: string,
+    /** errno code such as ENOENT, when there was one. */
+    readonly code?: string,
+  ) {
+    super(message);
+  }
+}
+
+const REASONS: Record<string, string> = {
+  ENOENT: 'no such file or directory',
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  EISDIR: 'is a directory',
+  ENOTDIR: 'a path component is not a directory',
+  EROFS: 'read-only file system',
+  ENOSPC: 'no space left on device',
+  EEXIST: 'already exists',
+  ENOTEMPTY: 'directory not empty',
+  EMFILE: 'too many open files',
+  EBUSY: 'device or resource busy',
+  EIO: 'input/output error',
+  ELOOP: 'too many symbolic links',
+  ENAMETOOLONG: 'file name too long',
+  EFBIG: 'file too large',
+};
+
+function errnoCode(e: unknown): string | undefined {
+  if (e && typeof e === 'object' && 'code' in e && typeof (e as { code: unknown }).code === 'string') return (e as { code: string }).code;
+  return undefined;
+}
+
+/**
+ * Turns an exception from node:fs into a FileAccessError (`cannot open 'x': no
+ * such file or directory`); anything that is not an errno error is returned unchanged.
+ */
+export function describeFsError(e: unknown, action: string, path: string): unknown {
+  if (e instanceof PstoreError) return e;
+  const code = errnoCode(e);
+  if (!code) return e;
+  const reason = REASONS[code] ?? (e instanceof Error ? e.message.replace(/^[A-Z]+: /, '').replace(/, \w+ '.*'$/, '') : code);
+  return new FileAccessError(`cannot ${action} '${path}': ${reason}`, code);
+}
+
+export interface OpenImageOptions {
+  /** Open read-write (write commands); read commands never modify the file. */
+  write?: boolean;
+}
+
+export class FileRegion implements Region {
+  private fd: number | null;
+
+  constructor(
+    fd: number,
+    readonly size: number,
+    readonly path: string,
+    readonly writable: boolean,
+  ) {
+    this.fd = fd;
+  }
+
+  private handle(): number {
+    if (this.fd === null) throw new PstoreError(`'${this.path}' is closed`);
+    return this.fd;
+  }
+
+  read(offset: number, length: number): Uint8Array {
+    checkRange(this, offset, length, 'image');
+    const out = new Uint8Array(length);
+    const fd = this.handle();
+    let done = 0;
+    while (done < length) {
+      let n: number;
+      try {
+        n = readSync(fd, out, done, length - done, offset + done);
+      } catch (e) {
+        throw describeFsError(e, 'read', this.path);
+      }
+      // The file shrank under us: treat it as a truncated image, never loop.
+      if (n === 0) throw new TruncatedImageError(`'${this.path}' ends before 0x${(offset + length).toString(16)} (it shrank while reading)`, offset + done);
+      done += n;
+    }
+    return out;
+  }
+
+  write(offset: number, data: Uint8Array): void {
+    if (!this.writable) throw new UsageError(`'${this.path}' is open read-only`);
+    checkRange(this, offset, data.length, 'image');
+    const fd = this.handle();
+    let done = 0;
+    while (done < data.length) {
+      try {
+        done += writeSync(fd, data, done, data.length - done, offset + done);
+      } catch (e) {
+        throw describeFsError(e, 'write', this.path);
+      }
+    }
+  }
+
+  sync(): void {
+    if (!this.writable || this.fd === null) return;
+    try {
+      fdatasyncSync(this.fd);
+    } catch (e) {
+      throw describeFsError(e, 'sync', this.path);
+    }
+  }
+
+  close(): void {
+    if (this.fd === null) return;
+    const fd = this.fd;
+    this.fd = null;
+    try {
+      closeSync(fd);
+    } catch (e) {
+      throw describeFsError(e, 'close', this.path);
+    }
+  }
+}
+
+/**
+ * Opens an image file (a ramoops region, a RAM dump, a block device) as a
+ * Region. Read-only unless `write` is set. Errors are one-line PstoreErrors.
+ */
+export function openImageFile(path: string, options: OpenImageOptions = {}): FileRegion {
+  const write = options.write ?? false;
+  let fd: number;
+  try {
+    fd = openSync(path, write ? 'r+' : 'r');
+  } catch (e) {
+    throw describeFsError(e, 'open', path);
+  }
+  try {
+    const st = fstatSync(fd);
+    if (st.isDirectory()) throw new FileAccessError(`cannot open '${path}': is a directory`, 'EISDIR');
+    if (!st.isFile() && !st.isBlockDevice() && !st.isCharacterDevice()) {
+      throw new FileAccessError(`cannot open '${path}': not a regular file or device`);
+    }
+    // Block devices report size 0 from fstat; their size is not needed until
+    // a read, so take it from the end of the device.
+    let size = st.size;
+    if (!st.isFile()) size = deviceSize(fd, path);
+    return new FileRegion(fd, size, path, write);
+  } catch (e) {
+    closeSync(fd);
+    throw describeFsError(e, 'open', path);
+  }
+}
+
+/** Size of a device: binary search for the last readable byte (no ioctl in Node). */
+function deviceSize(fd: number, path: string): number {
+  const one = new Uint8Array(1);
+  const readable = (pos: number): boolean => {
+    try {
+      return readSync(fd, one, 0, 1, pos) === 1;
+    } catch {
+      return false;
+    }
+  };
+  if (!readable(0)) throw new FileAccessError(`cannot read '${path}': empty or unreadable device`);
+  let lo = 0;
+  let hi = 1;
+  while (readable(hi)) {
+    lo = hi;
+    hi *= 2;
+    if (hi > 2 ** 52) throw new FileAccessError(`cannot size '${path}'`);
+  }
+  while (hi - lo > 1) {
+    const mid = Math.floor((lo + hi) / 2);
+    if (readable(mid)) lo = mid;
+    else hi = mid;
+  }
+  return lo + 1;
+}

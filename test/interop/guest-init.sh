@@ -1,0 +1,107 @@
+#!/bin/sh
+# /init of the interop guest. Its task comes from the kernel command line:
+#   hx.mode=crash|read   hx.ramoops=k=v,k=v (ramoops.ko module parameters)
+#   crash: hx.marker=M hx.filler=N hx.lines=1 (/hx/lines from an appended cpio)
+#          hx.oops=N (needs /lib/modules/hx_oops<i>.ko) hx.end=panic|poweroff|oops
+#   read:  hx.erase=1 removes the files after capturing them
+# Captured data goes to /dev/ttyS1 in frames; the console stays for humans.
+export PATH=/bin
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+
+MODE=; MARKER=; END=panic; RAMOOPS=; FILLER=0; LINES=0; OOPS=0; ERASE=0
+for arg in $(cat /proc/cmdline); do
+  case "$arg" in
+    hx.mode=*) MODE=${arg#hx.mode=} ;;
+    hx.marker=*) MARKER=${arg#hx.marker=} ;;
+    hx.end=*) END=${arg#hx.end=} ;;
+    hx.ramoops=*) RAMOOPS=${arg#hx.ramoops=} ;;
+    hx.filler=*) FILLER=${arg#hx.filler=} ;;
+    hx.lines=*) LINES=${arg#hx.lines=} ;;
+    hx.oops=*) OOPS=${arg#hx.oops=} ;;
+    hx.erase=*) ERASE=${arg#hx.erase=} ;;
+  esac
+done
+
+OUT=/dev/ttyS1
+[ -c "$OUT" ] || OUT=/dev/console
+stty -F "$OUT" raw -echo 2>/dev/null
+
+fail() {
+  echo "harness: FAIL $*" > /dev/console
+  echo "==FAIL $*==" > "$OUT"
+  sync
+  poweroff -f
+}
+
+kmsg() { echo "<$1>harness: $2" > /dev/kmsg; }
+
+insmod /lib/modules/reed_solomon.ko || fail "insmod reed_solomon"
+# shellcheck disable=SC2046
+insmod /lib/modules/ramoops.ko $(echo "$RAMOOPS" | tr ',' ' ') || fail "insmod ramoops $RAMOOPS"
+# insmod succeeds even when the probe fails (bad sizes): check registration.
+[ "$(cat /sys/module/pstore/parameters/backend 2>/dev/null)" = ramoops ] ||
+  fail "ramoops did not register: $(dmesg | grep -i ramoops | tail -2 | tr '\n' ' ')"
+echo "==READY $(cut -d" " -f1 /proc/uptime)==" > "$OUT"
+
+if [ "$MODE" = crash ]; then
+  kmsg 14 "marker $MARKER begin"
+  kmsg 14 "mode=crash end=$END"
+  kmsg 12 "marker $MARKER warning-level line"
+  i=1
+  while [ "$i" -le "$FILLER" ]; do
+    kmsg 14 "filler $i/$FILLER marker $MARKER 0123456789abcdefghijklmnopqrstuvwxyz"
+    i=$((i + 1))
+  done
+  if [ "$LINES" = 1 ]; then
+    [ -f /hx/lines ] || fail "hx.lines=1 but no /hx/lines in the initramfs"
+    while IFS= read -r line || [ -n "$line" ]; do
+      echo "$line" > /dev/kmsg
+    done < /hx/lines
+  fi
+  i=1
+  while [ "$i" -le "$OOPS" ]; do
+    # The module faults in its init: an Oops, insmod is killed, we go on.
+    [ -f /lib/modules/hx_oops$i.ko ] || fail "no oops module hx_oops$i.ko"
+    insmod /lib/modules/hx_oops$i.ko
+    i=$((i + 1))
+  done
+  kmsg 14 "marker $MARKER end"
+  echo "==CRASHING $END==" > "$OUT"
+  sync
+  case "$END" in
+    panic) echo c > /proc/sysrq-trigger ;;
+    poweroff|shutdown) poweroff -f ;;
+    oops) poweroff -f ;;
+    *) fail "unknown hx.end=$END" ;;
+  esac
+  sleep 5
+  fail "still alive after hx.end=$END"
+fi
+
+[ "$MODE" = read ] || fail "unknown hx.mode=$MODE"
+mkdir -p /sys/fs/pstore
+mount -t pstore pstore /sys/fs/pstore || fail "mount pstore"
+echo "==MOUNT $(grep pstore /proc/mounts)==" > "$OUT"
+for f in /sys/fs/pstore/*; do
+  [ -f "$f" ] || continue
+  # name size mode mtime-seconds mtime-with-nanoseconds
+  echo "==FILE $(stat -c '%n %s %a %Y' "$f" | sed 's,^/sys/fs/pstore/,,') $(stat -c '%y' "$f" | tr ' ' '_')==" > "$OUT"
+  base64 "$f" > "$OUT"
+  echo "==END==" > "$OUT"
+done
+for p in /sys/module/ramoops/parameters/* /sys/module/pstore/parameters/* /sys/module/printk/parameters/*; do
+  [ -f "$p" ] && echo "==PARAM ${p#/sys/module/} $(cat "$p" 2>/dev/null)==" > "$OUT"
+done
+echo "==UPTIME $(cut -d" " -f1 /proc/uptime)==" > "$OUT"
+echo "==DMESG==" > "$OUT"
+dmesg > "$OUT"
+echo "==END==" > "$OUT"
+if [ "$ERASE" = 1 ]; then
+  rm -f /sys/fs/pstore/* && echo "==ERASED==" > "$OUT"
+fi
+umount /sys/fs/pstore
+echo "==DONE $(cut -d" " -f1 /proc/uptime)==" > "$OUT"
+sync
+poweroff -f

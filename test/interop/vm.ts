@@ -1,0 +1,418 @@
+// The real-kernel interop harness: boot Debian's Linux 6.1 under QEMU (TCG)
+// with ramoops on a RAM range we control. kernelCrash() lets the kernel write
+// a region; kernelRead() shows what the kernel's /sys/fs/pstore makes of one.
+// Everything is raw bytes and plain objects, so any reader/writer can be
+// checked against the kernel through compareExtractWithKernel() and
+// compareImageWithKernel().
+import { mkdtempSync, rmSync, writeFileSync, readFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { findGuestKernel, guestInitramfs, taskArchive, MAX_OOPS, VmSetupError, type GuestKernel } from './initramfs.js';
+import { createRamFile, cutRegion, runQemu, VmBootError, type QemuResult } from './qemu.js';
+
+export { VmSetupError, VmBootError, MAX_OOPS };
+
+/** ramoops module parameters (byte sizes; ecc in bytes, 0 = off). */
+export interface RamoopsParams {
+  memAddress?: number;
+  memSize: number;
+  recordSize: number;
+  consoleSize?: number;
+  ftraceSize?: number;
+  pmsgSize?: number;
+  ecc?: number;
+  maxReason?: number;
+}
+
+export const DEFAULT_MEM_ADDRESS = 0x10000000;
+export const DEFAULT_RTC_BASE = '2024-01-01T00:00:00';
+export const DEFAULT_TIMEOUT_MS = Number(process.env.HX_VM_TIMEOUT_MS ?? 120_000);
+
+export interface BootOptions {
+  /** pstore.compress= for the boot; undefined keeps the built-in default (deflate). */
+  compress?: string;
+  /** Guest wall clock at power-on (QEMU -rtc base=). */
+  rtcBase?: string;
+  timeoutMs?: number;
+  /** More kernel command-line words. */
+  extraCmdline?: string[];
+  smp?: number;
+  /** Keep the run directory (RAM file, serial logs) here instead of deleting it. */
+  keepDir?: string;
+}
+
+export type CrashEnd = 'panic' | 'poweroff' | 'oops';
+
+export interface CrashOptions extends BootOptions {
+  params: RamoopsParams;
+  /** Written to the kernel log as `harness: marker M begin/…/end` lines. */
+  marker?: string;
+  /** Extra kernel log lines, one /dev/kmsg write each (may start with `<N>`). */
+  lines?: string[];
+  /** Number of `harness: filler i/N …` lines. */
+  filler?: number;
+  /** Oopses (NULL store in a module init) before the end; at most MAX_OOPS. */
+  oops?: number;
+  /** panic: sysrq-c; poweroff: `poweroff -f` (a Shutdown record needs maxReason >= 4); oops: one Oops, then poweroff. */
+  end?: CrashEnd;
+  /** Start from this region instead of zeroed RAM (a second boot on old records). */
+  fromImage?: Uint8Array;
+}
+
+export interface CrashResult {
+  /** The ramoops region (memSize bytes) as the kernel left it. */
+  region: Uint8Array;
+  /** The console (ttyS0) of the crash boot. */
+  serial: string;
+  cmdline: string;
+  banner: string;
+  bootSeconds: number;
+}
+
+export interface KernelFile {
+  name: string;
+  size: number;
+  /** Octal permission string as stat %a prints it, e.g. "444". */
+  mode: string;
+  mtimeEpoch: number;
+  mtimeNsec: number;
+  /** stat %y form: `2024-01-01 00:00:08.436599000 +0000`. */
+  mtime: string;
+  data: Uint8Array;
+}
+
+export interface KernelView {
+  /** /sys/fs/pstore, in the order the shell listed it (sorted by name). */
+  files: KernelFile[];
+  /** Kernel log lines from pstore, ramoops and ECC. */
+  pstoreLog: string[];
+  /** The whole kernel log of the read boot. */
+  dmesg: string;
+  /** /sys/module/{ramoops,pstore,printk}/parameters/*, keyed like `ramoops/parameters/ecc`. */
+  moduleParams: Record<string, string>;
+  /** The region after the read boot: the kernel zaps and repairs while attaching. */
+  regionAfter: Uint8Array;
+  /** The /proc/mounts line of the pstore mount. */
+  mount: string;
+  erased: boolean;
+  serial: string;
+  cmdline: string;
+  banner: string;
+  bootSeconds: number;
+}
+
+/** A file as some other implementation predicts or extracts it. */
+export interface PredictedFile {
+  name: string;
+  data: Uint8Array;
+  /** When given, compared with the kernel's mtime seconds. */
+  mtimeEpoch?: number;
+}
+
+function hex(n: number): string {
+  return n === 0 ? '0' : `0x${n.toString(16)}`;
+}
+
+/** The `k=v,…` list the guest passes to insmod ramoops (same spelling as the fixtures). */
+export function ramoopsArg(p: RamoopsParams): string {
+  const words = [
+    `mem_address=${hex(p.memAddress ?? DEFAULT_MEM_ADDRESS)}`,
+    `mem_size=${hex(p.memSize)}`,
+    `record_size=${hex(p.recordSize)}`,
+    `console_size=${hex(p.consoleSize ?? 0)}`,
+    `ftrace_size=${hex(p.ftraceSize ?? 0)}`,
+    `pmsg_size=${hex(p.pmsgSize ?? 0)}`,
+    `ecc=${p.ecc ?? 0}`,
+    `max_reason=${p.maxReason ?? 2}`,
+  ];
+  return words.join(',');
+}
+
+/** Parse a fixture params.json `ramoops` object (strings such as "0x100000"). */
+export function ramoopsFromJson(j: Record<string, string | number>): RamoopsParams {
+  const num = (k: string): number | undefined => (j[k] === undefined ? undefined : Number(j[k]));
+  const memSize = num('mem_size');
+  const recordSize = num('record_size');
+  if (memSize === undefined || recordSize === undefined) throw new Error('ramoops params need mem_size and record_size');
+  return {
+    memAddress: num('mem_address'),
+    memSize,
+    recordSize,
+    consoleSize: num('console_size'),
+    ftraceSize: num('ftrace_size'),
+    pmsgSize: num('pmsg_size'),
+    ecc: num('ecc'),
+    maxReason: num('max_reason'),
+  };
+}
+
+function validateParams(p: RamoopsParams): void {
+  const addr = p.memAddress ?? DEFAULT_MEM_ADDRESS;
+  for (const [k, v] of Object.entries(p)) {
+    if (v !== undefined && (!Number.isSafeInteger(v) || v < 0)) throw new RangeError(`ramoops ${k}=${v} is not a non-negative integer`);
+  }
+  if (p.memSize <= 0) throw new RangeError('mem_size must be > 0');
+  if (addr % 4096 !== 0 || addr < 0x1000000 || addr + p.memSize > 0x1c000000) {
+    throw new RangeError(`ramoops region 0x${addr.toString(16)}+0x${p.memSize.toString(16)} must be page aligned inside [16 MiB, 448 MiB) of guest RAM`);
+  }
+}
+
+/** Base command line: the fixture harness's choices, plus memmap covering the region. */
+export function baseCmdline(p: RamoopsParams): string[] {
+  const addr = p.memAddress ?? DEFAULT_MEM_ADDRESS;
+  const mib = Math.max(1, Math.ceil(p.memSize / (1 << 20)));
+  // memmap=nn$ss reserves the range so the guest never uses it as RAM.
+  return ['console=ttyS0', 'loglevel=7', 'panic=-1', `memmap=${mib}M$0x${addr.toString(16)}`];
+}
+
+let guest: { g: GuestKernel; initrd: string } | undefined;
+/** Check the host has everything (kernel, modules, busybox, qemu) and build the initramfs. */
+export function prepareGuest(): { kernel: string; release: string; initrd: string } {
+  if (!guest) {
+    const g = findGuestKernel();
+    guest = { g, initrd: guestInitramfs(g) };
+  }
+  return { kernel: guest.g.kernel, release: guest.g.release, initrd: guest.initrd };
+}
+
+interface Boot {
+  append: string;
+  ramFile: string;
+  result: QemuResult;
+  dir: string;
+}
+
+async function boot(words: string[], opts: BootOptions, image: Uint8Array | undefined, addr: number, task?: Record<string, Uint8Array>): Promise<Boot> {
+  const { kernel, initrd } = prepareGuest();
+  const dir = opts.keepDir ?? mkdtempSync(join(tmpdir(), 'hx-vm-'));
+  const ramFile = join(dir, 'guest-ram.bin');
+  let initrdPath = initrd;
+  if (task && Object.keys(task).length) {
+    // The kernel unpacks concatenated archives; pad the first to 4 bytes.
+    const main = readFileSync(initrd);
+    const pad = (4 - (main.length & 3)) & 3;
+    initrdPath = join(dir, 'initrd-task.img');
+    writeFileSync(initrdPath, Buffer.concat([main, Buffer.alloc(pad), taskArchive(task)]));
+  }
+  if (opts.compress !== undefined) words.push(`pstore.compress=${opts.compress}`);
+  words.push(...(opts.extraCmdline ?? []));
+  const append = words.join(' ');
+  createRamFile(ramFile, addr, image);
+  let result: QemuResult;
+  try {
+    result = await runQemu({
+      kernel,
+      initrd: initrdPath,
+      append,
+      ramFile,
+      workDir: dir,
+      rtcBase: opts.rtcBase ?? DEFAULT_RTC_BASE,
+      timeoutMs: opts.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+      smp: opts.smp,
+    });
+  } catch (e) {
+    cleanup({ dir }, opts);
+    throw e;
+  }
+  const fail = /^==FAIL (.*)==$/m.exec(result.data);
+  const problem = fail ? `guest /init failed: ${fail[1]}` : /^==READY\b/m.test(result.data) ? '' : 'guest never loaded ramoops (no READY frame)';
+  if (problem) {
+    cleanup({ dir }, opts);
+    throw new VmBootError(problem, result.console);
+  }
+  return { append, ramFile, result, dir };
+}
+
+function cleanup(b: { dir: string }, opts: BootOptions): void {
+  if (!opts.keepDir) rmSync(b.dir, { recursive: true, force: true });
+}
+
+function banner(console: string): string {
+  return /Linux version [^\n]*/.exec(console)?.[0] ?? '';
+}
+
+/** Boot, let the kernel write records, and return the region it left in RAM. */
+export async function kernelCrash(opts: CrashOptions): Promise<CrashResult> {
+  const p = opts.params;
+  validateParams(p);
+  const end = opts.end ?? 'panic';
+  const oops = opts.oops ?? (end === 'oops' ? 1 : 0);
+  if (oops > MAX_OOPS) throw new RangeError(`at most ${MAX_OOPS} Oopses per boot`);
+  const marker = opts.marker ?? Math.floor(Math.random() * 2 ** 32).toString(16).padStart(8, '0');
+  if (!/^[\w.:-]+$/.test(marker)) throw new RangeError(`marker ${JSON.stringify(marker)} must be one word of [A-Za-z0-9_.:-]`);
+  const addr = p.memAddress ?? DEFAULT_MEM_ADDRESS;
+  const words = [...baseCmdline(p), 'hx.mode=crash', `hx.marker=${marker}`, `hx.end=${end}`, `hx.ramoops=${ramoopsArg(p)}`];
+  if (oops) words.push(`hx.oops=${oops}`);
+  if (opts.filler) words.push(`hx.filler=${opts.filler}`);
+  const task: Record<string, Uint8Array> = {};
+  if (opts.lines?.length) {
+    words.push('hx.lines=1');
+    task['hx/lines'] = new TextEncoder().encode(opts.lines.join('\n') + '\n');
+  }
+  if (oops) words.push('panic_on_oops=0');
+  const b = await boot(words, opts, opts.fromImage, addr, task);
+  try {
+    if (!b.result.data.includes(`==CRASHING ${end}==`)) throw new VmBootError('guest did not reach the crash step', b.result.console);
+    const c = b.result.console;
+    if (end === 'panic' && !c.includes('Kernel panic - not syncing')) throw new VmBootError('no kernel panic on the console', c);
+    const oopsSeen = (c.match(/BUG: kernel NULL pointer dereference/g) ?? []).length;
+    if (oopsSeen !== oops) throw new VmBootError(`expected ${oops} Oops(es) on the console, saw ${oopsSeen}`, c);
+    return {
+      region: cutRegion(b.ramFile, addr, p.memSize),
+      serial: c,
+      cmdline: b.append,
+      banner: banner(c),
+      bootSeconds: b.result.seconds,
+    };
+  } finally {
+    cleanup(b, opts);
+  }
+}
+
+/** Parse the frames the guest writes to ttyS1 in read mode. */
+export function parseReadFrames(data: string): Omit<KernelView, 'regionAfter' | 'serial' | 'cmdline' | 'banner' | 'bootSeconds' | 'pstoreLog'> {
+  const lines = data.split('\n');
+  const files: KernelFile[] = [];
+  const moduleParams: Record<string, string> = {};
+  let dmesg = '';
+  let mount = '';
+  let erased = false;
+  let done = false;
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i] ?? '';
+    const file = /^==FILE (\S+) (\d+) (\d+) (\d+) (\S+)==$/.exec(line);
+    if (file) {
+      const body: string[] = [];
+      for (i++; i < lines.length && lines[i] !== '==END=='; i++) body.push(lines[i] ?? '');
+      if (i >= lines.length) throw new Error(`truncated frame for ${file[1]}`);
+      const bytes = new Uint8Array(Buffer.from(body.join(''), 'base64'));
+      const mtime = (file[5] ?? '').replace(/_/g, ' ');
+      const frac = /\.(\d+)/.exec(mtime)?.[1] ?? '0';
+      const f: KernelFile = {
+        name: file[1] ?? '',
+        size: Number(file[2]),
+        mode: file[3] ?? '',
+        mtimeEpoch: Number(file[4]),
+        mtimeNsec: Number(frac.padEnd(9, '0').slice(0, 9)),
+        mtime,
+        data: bytes,
+      };
+      if (bytes.length !== f.size) throw new Error(`${f.name}: stat says ${f.size} bytes, captured ${bytes.length}`);
+      files.push(f);
+      continue;
+    }
+    if (line === '==DMESG==') {
+      const body: string[] = [];
+      for (i++; i < lines.length && lines[i] !== '==END=='; i++) body.push(lines[i] ?? '');
+      dmesg = body.join('\n');
+      continue;
+    }
+    const param = /^==PARAM (\S+) ?(.*)==$/.exec(line);
+    if (param) moduleParams[param[1] ?? ''] = param[2] ?? '';
+    const m = /^==MOUNT (.*)==$/.exec(line);
+    if (m) mount = m[1] ?? '';
+    if (line === '==ERASED==') erased = true;
+    if (line.startsWith('==DONE')) done = true;
+  }
+  if (!done) throw new Error('read boot output has no DONE frame');
+  return { files, dmesg, moduleParams, mount, erased };
+}
+
+export interface ReadOptions extends BootOptions {
+  /** Remove every file after capturing it (the kernel then erases the records). */
+  erase?: boolean;
+}
+
+/** Boot on `image` (the ramoops region, params.memSize bytes) and return what /sys/fs/pstore shows. */
+export async function kernelRead(image: Uint8Array, params: RamoopsParams, opts: ReadOptions = {}): Promise<KernelView> {
+  validateParams(params);
+  if (image.length !== params.memSize) throw new RangeError(`image is ${image.length} bytes but mem_size is ${params.memSize}`);
+  const addr = params.memAddress ?? DEFAULT_MEM_ADDRESS;
+  const words = [...baseCmdline(params), 'hx.mode=read', `hx.ramoops=${ramoopsArg(params)}`];
+  if (opts.erase) words.push('hx.erase=1');
+  const b = await boot(words, opts, image, addr);
+  try {
+    let frames;
+    try {
+      frames = parseReadFrames(b.result.data);
+    } catch (e) {
+      throw new VmBootError(`read boot: ${(e as Error).message}`, b.result.console);
+    }
+    return {
+      ...frames,
+      pstoreLog: frames.dmesg.split('\n').filter((l) => /pstore|ramoops|ECC|persistent_ram/i.test(l) && !/command line/i.test(l)),
+      regionAfter: cutRegion(b.ramFile, addr, params.memSize),
+      serial: b.result.console,
+      cmdline: b.append,
+      banner: banner(b.result.console),
+      bootSeconds: b.result.seconds,
+    };
+  } finally {
+    cleanup(b, opts);
+  }
+}
+
+function firstDifference(a: Uint8Array, b: Uint8Array): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return i;
+  return a.length === b.length ? -1 : n;
+}
+
+/** Human-readable differences between the kernel's files and predicted ones; [] when equal. */
+export function diffKernelFiles(kernel: readonly Pick<KernelFile, 'name' | 'data' | 'mtimeEpoch'>[], ours: readonly PredictedFile[]): string[] {
+  const diffs: string[] = [];
+  const k = new Map(kernel.map((f) => [f.name, f]));
+  const o = new Map(ours.map((f) => [f.name, f]));
+  for (const name of k.keys()) if (!o.has(name)) diffs.push(`${name}: shown by the kernel, missing from ours`);
+  for (const [name, f] of o) {
+    const kf = k.get(name);
+    if (!kf) {
+      diffs.push(`${name}: ours only, the kernel does not show it`);
+      continue;
+    }
+    const at = firstDifference(kf.data, f.data);
+    if (at >= 0) {
+      diffs.push(`${name}: bytes differ at ${at} (kernel ${kf.data.length} B, ours ${f.data.length} B)`);
+    }
+    if (f.mtimeEpoch !== undefined && f.mtimeEpoch !== kf.mtimeEpoch) diffs.push(`${name}: mtime ${f.mtimeEpoch}, kernel ${kf.mtimeEpoch}`);
+  }
+  return diffs;
+}
+
+/** Our extraction of `region` versus the kernel's /sys/fs/pstore on the same bytes. */
+export async function compareExtractWithKernel(
+  region: Uint8Array,
+  params: RamoopsParams,
+  extract: (region: Uint8Array, params: RamoopsParams) => PredictedFile[] | Promise<PredictedFile[]>,
+  opts: ReadOptions = {},
+): Promise<{ view: KernelView; ours: PredictedFile[]; diffs: string[] }> {
+  // Extract from a copy: the kernel boot must see exactly the bytes we saw.
+  const ours = await extract(region.slice(), params);
+  const view = await kernelRead(region, params, opts);
+  return { view, ours, diffs: diffKernelFiles(view.files, ours) };
+}
+
+/** An image we create, booted by the kernel: do its files equal our prediction? */
+export async function compareImageWithKernel(
+  create: () => { image: Uint8Array; params: RamoopsParams; predicted: PredictedFile[] } | Promise<{ image: Uint8Array; params: RamoopsParams; predicted: PredictedFile[] }>,
+  opts: ReadOptions = {},
+): Promise<{ view: KernelView; predicted: PredictedFile[]; diffs: string[] }> {
+  const { image, params, predicted } = await create();
+  const view = await kernelRead(image, params, opts);
+  return { view, predicted, diffs: diffKernelFiles(view.files, predicted) };
+}
+
+/** A fixture scenario directory as harness inputs: the image, its params, and the files its read boot showed. */
+export function loadScenario(dir: string, expectedDir = 'expected', metaFile = 'meta.json'): { image: Uint8Array; params: RamoopsParams; compress?: string; expected: PredictedFile[] } {
+  const pj = JSON.parse(readFileSync(join(dir, 'params.json'), 'utf8')) as { ramoops: Record<string, string>; pstore?: { compress?: string } };
+  const meta = JSON.parse(readFileSync(join(dir, metaFile), 'utf8')) as { files: { name: string; mtime_epoch: number }[]; read_cmdline?: string };
+  // Read the way the fixture's own read boot did (its command line says).
+  const compress = /(?:^| )pstore\.compress=(\S+)/.exec(meta.read_cmdline ?? '')?.[1];
+  const expected = meta.files.map((f) => ({
+    name: f.name,
+    data: new Uint8Array(readFileSync(join(dir, expectedDir, f.name))),
+    mtimeEpoch: f.name.startsWith('dmesg-') ? f.mtime_epoch : undefined,
+  }));
+  if (!existsSync(join(dir, 'image.bin'))) throw new Error(`${dir}: no image.bin`);
+  return { image: new Uint8Array(readFileSync(join(dir, 'image.bin'))), params: ramoopsFromJson(pj.ramoops), compress, expected };
+}
