@@ -160,11 +160,30 @@ export function formatFtraceLine(rec: FtraceRecord, symbols: SymbolMap | null): 
  * (`buf`, `total` = its length). In 6.1 the notice shifts the walk (a kernel bug);
  * pass the log alone to get the correct decode.
  */
-export function formatFtraceText(buf: Uint8Array, arch: Arch, symbols: SymbolMap | null): string {
+export function formatFtraceText(buf: Uint8Array, arch: Arch, symbols: SymbolMap | null): Uint8Array {
   const rs = ftraceRecordSize(arch);
-  const lines: string[] = [];
+  const encoder = new TextEncoder();
+  // Encoded in chunks: a large zone's text would exceed the engine's string length limit.
+  const chunks: Uint8Array[] = [];
+  let lines: string[] = [];
+  let total = 0;
+  const flush = (): void => {
+    const bytes = encoder.encode(lines.join(''));
+    chunks.push(bytes);
+    total += bytes.length;
+    lines = [];
+  };
   for (let off = buf.length % rs; off + rs <= buf.length; off += rs) {
     lines.push(formatFtraceLine(decodeFtraceRecord(buf, off, arch), symbols));
+    if (lines.length === 65536) flush();
   }
-  return lines.join('');
+  flush();
+  if (chunks.length === 1) return chunks[0];
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.length;
+  }
+  return out;
 }

@@ -56,7 +56,7 @@ export function recordToFile(backendName: string, record: BackendRecord, options
   let compression: string | null = null;
   if (record.type === 'ftrace') {
     const buf = options.ftraceWalk === 'correct' ? record.data : concat(record.data, notice);
-    content = encoder.encode(formatFtraceText(buf, options.arch, options.symbols ?? null));
+    content = formatFtraceText(buf, options.arch, options.symbols ?? null);
   } else if (record.compressed && record.type === 'dmesg') {
     let unzipped: { name: string; data: Uint8Array } | null = null;
     if (options.decompress) {

@@ -24,6 +24,11 @@ export function checkRange(region: { size: number }, offset: number, length: num
   }
 }
 
+/** A fresh Uint8Array holding bytes [start, end) — never a view, even for a Node Buffer. */
+export function copyBytes(src: Uint8Array, start = 0, end = src.length): Uint8Array {
+  return new Uint8Array(src.subarray(start, end));
+}
+
 /** Bytes held in memory (browser, tests, or a whole small image file). */
 export class MemoryRegion implements Region {
   constructor(readonly bytes: Uint8Array) {}
@@ -32,7 +37,8 @@ export class MemoryRegion implements Region {
   }
   read(offset: number, length: number): Uint8Array {
     checkRange(this, offset, length);
-    return this.bytes.slice(offset, offset + length);
+    // Always a copy: Buffer#slice would return a view of the caller's bytes.
+    return copyBytes(this.bytes, offset, offset + length);
   }
   write(offset: number, data: Uint8Array): void {
     checkRange(this, offset, data.length);

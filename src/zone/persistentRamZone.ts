@@ -1,5 +1,5 @@
 import { reedSolomon, type ReedSolomon } from '../ecc/reedSolomon.js';
-import type { Region } from '../region/region.js';
+import { copyBytes, type Region } from '../region/region.js';
 import { PRZ_HEADER_SIZE, przGeometry, type PrzGeometry } from './eccLayout.js';
 
 /** "DBGC": every persistent RAM zone signature is XORed with it. */
@@ -134,7 +134,7 @@ function zapInto(zone: Uint8Array, g: PrzGeometry, opts: PrzOptions, rs: ReedSol
  */
 export function attachPrz(zoneBytes: Uint8Array, opts: PrzOptions): PrzAttachResult {
   const g = przGeometry(zoneBytes.length, opts.eccSize, opts.label);
-  const zone = zoneBytes.slice();
+  const zone = copyBytes(zoneBytes);
   const le = opts.littleEndian;
   const rawHeader = readPrzHeader(zone, le);
   const rs = g.eccSize ? reedSolomon(g.eccSize) : null;
@@ -233,11 +233,13 @@ export function scanBlockHealth(zoneBytes: Uint8Array, eccSize: number): Uint8Ar
   const health = new Uint8Array(g.eccBlocks);
   if (!eccSize) return health;
   const rs = reedSolomon(eccSize);
-  const data = zoneBytes.slice(g.dataOffset, g.dataOffset + g.blockSize);
+  const data = copyBytes(zoneBytes, g.dataOffset, g.dataOffset + g.blockSize);
   const par = new Uint8Array(eccSize);
   for (let b = 0; b < g.eccBlocks; b++) {
     const pos = g.dataOffset + b * g.blockSize;
     const len = Math.min(g.blockSize, g.dataOffset + g.dataSize - pos);
+    // The kernel's block count can exceed the data by one block: that parity is never used.
+    if (len <= 0) break;
     const pOff = g.parityOffset + b * eccSize;
     if (rs.check(zoneBytes, pos, len, zoneBytes, pOff)) {
       health[b] = BlockHealth.Clean;

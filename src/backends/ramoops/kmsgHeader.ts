@@ -10,7 +10,9 @@ export interface KmsgHeader {
   length: number;
 }
 
-const isSpace = (c: number): boolean => c === 0x20 || (c >= 0x09 && c <= 0x0d);
+/** The kernel's isspace (lib/ctype.c): also 0xa0, Latin-1 no-break space. */
+export const isKernelSpace = (c: number): boolean => c === 0x20 || (c >= 0x09 && c <= 0x0d) || c === 0xa0;
+const isSpace = isKernelSpace;
 const isDigit = (c: number): boolean => c >= 0x30 && c <= 0x39;
 
 function skipSpaces(b: Uint8Array, i: number): number {

@@ -8,6 +8,7 @@
 import { DecompressError, UnsupportedError } from '../../errors.js';
 import { InflateFail, inflateRaw, inflateZlib, looksLikeZlib } from './inflate.js';
 import type { Compressor } from './types.js';
+import { isKernelSpace } from '../../backends/ramoops/kmsgHeader.js';
 
 /** zlib parameters the kernel's deflate writer uses, per kernel profile. */
 export const KERNEL_DEFLATE_PARAMS = {
@@ -51,9 +52,27 @@ export function deflateDecompress(src: Uint8Array, maxOut: number): Uint8Array {
   throw new DecompressError('deflate', `${first.why} (input offset ${first.at})`);
 }
 
+const EMPTY_STORED_BLOCK = Uint8Array.of(0x00, 0x00, 0x00, 0xff, 0xff);
+
+/**
+ * ramoops finds the end of its `====…-C\n` record header with sscanf, whose
+ * `\n` skips any run of white space: a compressed record starting with such a
+ * byte (0x0b and 0x0d are common first bytes of raw deflate) loses it on read
+ * and no longer inflates — in the kernel too. We lead such a stream with an
+ * empty stored block, which every inflater accepts and which starts with 0x00.
+ */
+export function guardLeadingSpace(out: Uint8Array | null, maxOut: number): Uint8Array | null {
+  if (!out || !out.length || !isKernelSpace(out[0])) return out;
+  if (out.length + EMPTY_STORED_BLOCK.length > maxOut) return null;
+  const fixed = new Uint8Array(out.length + EMPTY_STORED_BLOCK.length);
+  fixed.set(EMPTY_STORED_BLOCK, 0);
+  fixed.set(out, EMPTY_STORED_BLOCK.length);
+  return fixed;
+}
+
 /** Builds the deflate compressor around a raw-deflate function (null when it does not fit). */
 export function deflateCompressor(compressRaw: (src: Uint8Array, maxOut: number) => Uint8Array | null): Compressor {
-  return { name: 'deflate', compress: compressRaw, decompress: deflateDecompress };
+  return { name: 'deflate', compress: (src, maxOut) => guardLeadingSpace(compressRaw(src, maxOut), maxOut), decompress: deflateDecompress };
 }
 
 /** The browser-safe default: reads everything, cannot write. */

@@ -1,0 +1,109 @@
+import type { Command } from 'commander';
+import type { CliIo } from '../io.js';
+import { scanFile } from '../../node/scanFile.js';
+import { AUTO_MIN_CONFIDENCE, type ScanRegion, type ScanResult } from '../../scan/scanDump.js';
+
+export interface ScanIo {
+  stdout: { write(s: string): unknown };
+  stderr: { write(s: string): unknown; isTTY?: boolean };
+}
+
+const hex = (n: number): string => `0x${n.toString(16)}`;
+
+function human(bytes: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let v = bytes;
+  let u = 0;
+  while (v >= 1024 && u < units.length - 1) {
+    v /= 1024;
+    u++;
+  }
+  return `${u ? v.toFixed(1) : v} ${units[u]}`;
+}
+
+/** A one-line progress bar redrawn with \r, at most ~10 times a second. */
+function progressBar(stderr: ScanIo['stderr']): { update(done: number, total: number): void; end(): void } {
+  let last = 0;
+  const t0 = Date.now();
+  let drawn = false;
+  return {
+    update(done, total) {
+      const now = Date.now();
+      if (now - last < 100 && done < total) return;
+      last = now;
+      const frac = total ? done / total : 1;
+      const width = 30;
+      const fill = Math.round(frac * width);
+      const secs = (now - t0) / 1000;
+      const rate = secs > 0 ? `${human(done / secs)}/s` : '';
+      stderr.write(`\rscanning [${'#'.repeat(fill)}${'.'.repeat(width - fill)}] ${(frac * 100).toFixed(0).padStart(3)}% ${human(done)} ${rate}   `);
+      drawn = true;
+    },
+    end() {
+      if (drawn) stderr.write('\r' + ' '.repeat(78) + '\r');
+    },
+  };
+}
+
+function describe(r: ScanRegion, n: number): string {
+  const p = r.params;
+  const lines = [
+    `region ${n} at offset ${hex(r.offset)}  confidence ${r.confidence.toFixed(2)}`,
+    `  layout:  mem_size=${hex(p.mem_size)} record_size=${hex(p.record_size)} console_size=${hex(p.console_size)} ftrace_size=${hex(p.ftrace_size)} pmsg_size=${hex(p.pmsg_size)} ecc=${p.ecc}` +
+      `${p.ftrace_size ? ` ftrace_cpus=${r.ftraceCpus}` : ''} kernel=${r.kernel}${r.littleEndian ? '' : ' (big-endian)'}`,
+    `  zones:   ${r.zonesFound} of ${r.zones.length} headers where the layout puts them`,
+    `  records: ${r.records.length ? r.records.join(' ') : r.recordsError ? `(${r.recordsError})` : '(none)'}`,
+  ];
+  for (const note of r.notes) lines.push(`  note:    ${note}`);
+  lines.push(`  ${r.extractCommand}`);
+  return lines.join('\n');
+}
+
+/** Text report: trusted regions in full, the rest one line each. */
+export function formatScan(dumpPath: string, result: ScanResult): string {
+  const sorted = [...result.regions].sort((a, b) => b.confidence - a.confidence || a.offset - b.offset);
+  const good = sorted.filter((r) => r.confidence >= AUTO_MIN_CONFIDENCE);
+  const weak = sorted.filter((r) => r.confidence < AUTO_MIN_CONFIDENCE);
+  const out = [`${dumpPath}: ${human(result.size)} scanned, ${result.candidates.length} header candidates, ${good.length} region${good.length === 1 ? '' : 's'} found`];
+  good.forEach((r, i) => out.push('', describe(r, i + 1)));
+  if (weak.length) {
+    out.push('', `${weak.length} low-confidence candidate${weak.length === 1 ? '' : 's'} (probably not ramoops):`);
+    for (const r of weak.slice(0, 20)) out.push(`  offset ${hex(r.offset)}  confidence ${r.confidence.toFixed(2)}  ${r.zonesFound} header(s), mem_size ${hex(r.params.mem_size)}`);
+    if (weak.length > 20) out.push(`  … ${weak.length - 20} more (--json lists all)`);
+  }
+  if (!good.length && !weak.length) out.push('no persistent RAM zone headers found');
+  return out.join('\n') + '\n';
+}
+
+/**
+ * `pstore scan DUMP [--json]`. Returns the exit status: 0 when a region was
+ * found with confidence, 1 otherwise.
+ */
+export function scanCommand(dumpPath: string, opts: { json: boolean }, io: ScanIo): number {
+  const bar = io.stderr.isTTY ? progressBar(io.stderr) : null;
+  let result: ScanResult;
+  try {
+    result = scanFile(dumpPath, { onProgress: bar ? (d, t) => bar.update(d, t) : undefined, dumpName: dumpPath });
+  } finally {
+    bar?.end();
+  }
+  if (opts.json) io.stdout.write(JSON.stringify({ dump: dumpPath, ...result }, null, 2) + '\n');
+  else io.stdout.write(formatScan(dumpPath, result));
+  return result.regions.some((r) => r.confidence >= AUTO_MIN_CONFIDENCE) ? 0 : 1;
+}
+
+/** Registers `pstore scan DUMP [--json]`. */
+export function registerScan(program: Command, cli: CliIo, done: (code: number) => void): void {
+  const io: ScanIo = {
+    stdout: { write: (s: string) => cli.stdout(s) },
+    // The progress bar only where a person watches (stderr is a terminal).
+    stderr: { write: (s: string) => cli.stderr(s), isTTY: Boolean(process.stderr.isTTY) && !process.env.CI },
+  };
+  program
+    .command('scan')
+    .description('find ramoops regions in a memory dump of any size and infer their layout (record size, ECC, zone order, ftrace CPUs, offset)')
+    .argument('<dump>', 'memory dump, QEMU RAM file, bootloader save …')
+    .option('--json', 'machine-readable result')
+    .addHelpText('after', '\nExample:\n  pstore scan guest-ram.bin          # then run the printed `pstore extract …` command\n')
+    .action((dump: string, flags: { json?: boolean }) => done(scanCommand(dump, { json: Boolean(flags.json) }, io)));
+}

@@ -1,0 +1,397 @@
+/**
+ * The crash flight recorder: a ramoops region in a file, written the way a
+ * running kernel writes its own. Opening attaches like a boot (previous
+ * records are read and kept, console and pmsg are reset), every console line
+ * is a positioned write before the call returns (the page cache outlives a
+ * killed process), and dump() runs the pstore dump path into the next dmesg
+ * zone.
+ */
+import { closeSync, constants, fstatSync, ftruncateSync, openSync } from 'node:fs';
+import { RamoopsImage } from '../api/ramoopsImage.js';
+import { kernelProfile } from '../backends/ramoops/kernelProfile.js';
+import { ramoopsLayout, type RamoopsLayout, type RamoopsParams } from '../backends/ramoops/layout.js';
+import { Ramoops, przOptions } from '../backends/ramoops/ramoops.js';
+import { Pstore } from '../core/platform.js';
+import type { RecordTime } from '../core/record.js';
+import { LayoutError, PstoreError, UsageError } from '../errors.js';
+import { DumperRegistry, LogBuffer } from '../frontends/index.js';
+import { describeFsError, FileRegion } from '../node/fileRegion.js';
+import { PersistentRamZone } from '../zone/persistentRamZone.js';
+import { ConsoleZoneWriter } from './consoleWriter.js';
+import { installRecorderDeflate } from './deflate.js';
+import { installCrashHooks, type CrashHookOptions } from './hooks.js';
+import { lockImage, type ImageLock } from './lock.js';
+import { previousRecord, type PreviousRecord } from './previous.js';
+
+/** Recorder layout defaults: 4 × 64 KiB dmesg records, 256 KiB console, 64 KiB pmsg, ECC 16, no ftrace. */
+export const RECORDER_DEFAULTS = {
+  record_size: 0x10000,
+  dmesg_count: 4,
+  console_size: 0x40000,
+  pmsg_size: 0x10000,
+  ftrace_size: 0,
+  ecc: 16,
+  /** Panic and Oops only, like the kernel; 4 (Shutdown) also dumps on SIGTERM/SIGINT/exit. */
+  max_reason: 2,
+} as const;
+
+export interface RecorderOptions {
+  /** ramoops parameters; mem_size defaults to dmesg_count × record_size + console + pmsg + ftrace. */
+  params?: Partial<RamoopsParams>;
+  /** dmesg zones when mem_size is not given (default 4). */
+  dmesgCount?: number;
+  /** Kernel profile deciding zone order and format details (default '6.1'). */
+  kernel?: string;
+  /** pstore.compress for dumps: 'deflate' (default, what the kernel uses) or 'none'. */
+  compress?: 'deflate' | 'none';
+  /** Reformat an image whose layout does not match instead of refusing it. */
+  overwrite?: boolean;
+  /** pstore.kmsg_bytes (default 10240). */
+  kmsgBytes?: number;
+  /** log2 of the in-memory log buffer (default 17: 128 KiB). */
+  logBufShift?: number;
+  /** Syslog facility of logged lines in dumps (default 1, user, as /dev/kmsg gives user space). */
+  facility?: number;
+  /** Wall clock for dump record times (tests, reproducible images). */
+  clock?: () => RecordTime;
+  /** Log timestamps (ns since process start); default performance.now(). */
+  uptimeNs?: () => number;
+  /** fdatasync after a dump so it survives power loss too (default true). */
+  syncOnDump?: boolean;
+}
+
+/** Syslog levels; names as used by loggers. */
+export const LOG_LEVELS = { emerg: 0, alert: 1, crit: 2, err: 3, error: 3, warning: 4, warn: 4, notice: 5, info: 6, debug: 7 } as const;
+export type LogLevelName = keyof typeof LOG_LEVELS;
+export type LogLevel = number | LogLevelName;
+
+export interface RecorderConsole {
+  /** Append bytes or text to the console zone verbatim (and its lines to the log buffer). */
+  write(data: string | Uint8Array, level?: LogLevel): void;
+}
+
+export interface RecorderPmsg {
+  /** Append bytes unchanged to the pmsg zone (/dev/pmsg0). */
+  write(data: string | Uint8Array): void;
+}
+
+export interface Recorder {
+  readonly path: string;
+  readonly layout: RamoopsLayout;
+  /** What the previous run left (read before this open reset anything). */
+  previous(): PreviousRecord[];
+  readonly console: RecorderConsole;
+  readonly pmsg: RecorderPmsg;
+  /** One log line: `[    1.234567] text` into the console zone, and a record into the log buffer. */
+  log(level: LogLevel, text: string): void;
+  /** kmsg_dump(reason): true when max_reason admitted it and a record was written. */
+  dump(reason: number): boolean;
+  readonly maxReason: number;
+  readonly logBuffer: LogBuffer;
+  /** uncaughtException → Panic, unhandledRejection → Oops, signals/exit → Shutdown. Returns the uninstall function. */
+  installCrashHooks(options?: CrashHookOptions): () => void;
+  readonly closed: boolean;
+  /** Flush, release the lock and close the file. Idempotent. */
+  close(): void;
+}
+
+export function recorderParams(options: RecorderOptions = {}): RamoopsParams {
+  const p = options.params ?? {};
+  const record = p.record_size ?? RECORDER_DEFAULTS.record_size;
+  const consoleSize = p.console_size ?? RECORDER_DEFAULTS.console_size;
+  const pmsg = p.pmsg_size ?? RECORDER_DEFAULTS.pmsg_size;
+  const ftrace = p.ftrace_size ?? RECORDER_DEFAULTS.ftrace_size;
+  const count = options.dmesgCount ?? RECORDER_DEFAULTS.dmesg_count;
+  if (!Number.isInteger(count) || count < 0 || count > 1024) throw new UsageError(`dmesgCount ${count} out of range 0..1024`);
+  return {
+    mem_size: p.mem_size ?? count * record + consoleSize + pmsg + ftrace,
+    record_size: record,
+    console_size: consoleSize,
+    ftrace_size: ftrace,
+    pmsg_size: pmsg,
+    ecc: p.ecc ?? RECORDER_DEFAULTS.ecc,
+    max_reason: p.max_reason ?? RECORDER_DEFAULTS.max_reason,
+  };
+}
+
+function levelOf(level: LogLevel | undefined, fallback: number): number {
+  if (level === undefined) return fallback;
+  if (typeof level === 'number') {
+    if (!Number.isInteger(level) || level < 0 || level > 7) throw new UsageError(`log level ${level} out of range 0..7`);
+    return level;
+  }
+  const n = LOG_LEVELS[level];
+  if (n === undefined) throw new UsageError(`unknown log level '${String(level)}'`);
+  return n;
+}
+
+function isAllZero(b: Uint8Array): boolean {
+  for (let i = 0; i < b.length; i++) if (b[i] !== 0) return false;
+  return true;
+}
+
+/**
+ * Why the image does not hold this layout, or null when it does. A zone whose
+ * header is all zero is "never formatted" (a creation interrupted by a crash)
+ * and accepted; a foreign signature, an uncorrectable header or start/size
+ * beyond the zone mean the layout (or the file) is not ours.
+ */
+function layoutMismatch(image: RamoopsImage): string | null {
+  for (const r of image.zones()) {
+    const a = r.attach;
+    const where = `${r.zone.label} at 0x${r.zone.offset.toString(16)}`;
+    if (a.state === 'no-signature') {
+      if (isAllZero(image.region.read(r.zone.offset, 12))) continue;
+      return `${where}: no zone signature where this layout puts one`;
+    }
+    if (a.ecc && a.ecc.header < 0) return `${where}: header parity does not match (different ECC or zone size)`;
+    if (a.state === 'invalid') return `${where}: start/size ${a.header.start}/${a.header.size} do not fit the zone`;
+  }
+  return null;
+}
+
+let deflateInstalled = false;
+
+/** Open (or create) a recorder image and attach to it like a booting kernel. */
+export function openRecorder(path: string, options: RecorderOptions = {}): Recorder {
+  const params = recorderParams(options);
+  const kernel = kernelProfile(options.kernel ?? '6.1');
+  const layout = ramoopsLayout({ params, kernel, ftraceCpus: 1 });
+  if (layout.ftraceCount) throw new UsageError('the recorder has no ftrace frontend: set ftrace_size to 0');
+  const memSize = layout.params.mem_size;
+  const compress = options.compress ?? 'deflate';
+  if (compress === 'deflate' && !deflateInstalled) {
+    installRecorderDeflate(kernel.compression === 'zlib' ? '6.12' : '6.1');
+    deflateInstalled = true;
+  }
+
+  const lock = lockImage(path);
+  let region: FileRegion | null = null;
+  try {
+    let fd: number;
+    try {
+      // Never O_TRUNC: an existing image is data.
+      fd = openSync(path, constants.O_RDWR | constants.O_CREAT, 0o644);
+    } catch (e) {
+      throw describeFsError(e, 'open', path);
+    }
+    let fresh = false;
+    try {
+      const st = fstatSync(fd);
+      if (!st.isFile()) throw new UsageError(`'${path}' is not a regular file`);
+      if (st.size === 0) {
+        ftruncateSync(fd, memSize);
+        fresh = true;
+      } else if (st.size !== memSize) {
+        if (!options.overwrite || st.size > memSize) {
+          throw new LayoutError(
+            `'${path}' is ${st.size} bytes but this layout needs ${memSize} (mem_size): not a recorder image of this layout` +
+              (st.size > memSize ? ' (refusing to shrink it)' : '; pass { overwrite: true } to reformat it'),
+          );
+        }
+        ftruncateSync(fd, memSize); // grows only
+        fresh = true;
+      }
+    } catch (e) {
+      closeSync(fd);
+      throw describeFsError(e, 'size', path);
+    }
+    region = new FileRegion(fd, memSize, path, true);
+
+    let previous: PreviousRecord[] = [];
+    const noHeader = new Set<number>();
+    if (!fresh) {
+      const image = new RamoopsImage(region, { params: layout.params, kernel: kernel.name });
+      const mismatch = layoutMismatch(image);
+      if (mismatch && !options.overwrite) {
+        throw new LayoutError(`'${path}' does not match the recorder layout (${mismatch}); pass { overwrite: true } to reformat it`);
+      }
+      if (mismatch) fresh = true;
+      else {
+        previous = image.files().map(previousRecord);
+        for (const r of image.zones()) if (r.noKmsgHeader) noHeader.add(r.zone.offset);
+      }
+    }
+    // The boot-time attach, with its writes: corrections, re-signing, console/pmsg zapped,
+    // dmesg zones without a record header zapped (ramoops_pstore_read).
+    for (const zone of layout.zones) {
+      const prz = new PersistentRamZone(region, zone.offset, zone.size, przOptions(layout, zone, 0));
+      if (fresh) {
+        prz.format();
+        continue;
+      }
+      prz.attach();
+      if (noHeader.has(zone.offset)) prz.zap();
+    }
+    return new FileRecorder(path, region, lock, layout, previous, options);
+  } catch (e) {
+    region?.close();
+    lock.release();
+    throw e;
+  }
+}
+
+const encoder = new TextEncoder();
+const NL = 0x0a;
+
+class FileRecorder implements Recorder {
+  readonly console: RecorderConsole;
+  readonly pmsg: RecorderPmsg;
+  readonly logBuffer: LogBuffer;
+  readonly maxReason: number;
+  private readonly backend: Ramoops;
+  private readonly pstore: Pstore;
+  private readonly registry: DumperRegistry;
+  private readonly consoleZone: ConsoleZoneWriter | null;
+  private readonly facility: number;
+  private readonly uptimeNs: () => number;
+  private readonly syncOnDump: boolean;
+  /** Bytes of console text not yet ended by a newline, per level (for the log buffer). */
+  private pending = '';
+  private pendingLevel = 6;
+  private readonly decoder = new TextDecoder('utf-8', { fatal: false });
+  private uninstallers: (() => void)[] = [];
+  private isClosed = false;
+
+  constructor(
+    readonly path: string,
+    private readonly region: FileRegion,
+    private readonly lock: ImageLock,
+    readonly layout: RamoopsLayout,
+    private readonly prev: PreviousRecord[],
+    options: RecorderOptions,
+  ) {
+    this.backend = new Ramoops(region, layout);
+    this.pstore = new Pstore(this.backend, { compress: options.compress ?? 'deflate', kernel: layout.kernel, clock: options.clock, kmsgBytes: options.kmsgBytes });
+    this.maxReason = this.pstore.maxReason;
+    this.logBuffer = new LogBuffer({ logBufShift: options.logBufShift });
+    this.registry = new DumperRegistry(this.logBuffer);
+    this.registry.register(this.pstore);
+    const cz = layout.zones.find((z) => z.type === 'console');
+    this.consoleZone = cz ? new ConsoleZoneWriter(region, cz, przOptions(layout, cz, 0)) : null;
+    this.facility = options.facility ?? 1;
+    this.uptimeNs = options.uptimeNs ?? (() => performance.now() * 1e6);
+    this.syncOnDump = options.syncOnDump ?? true;
+    this.console = { write: (data, level) => this.consoleWrite(data, level) };
+    this.pmsg = {
+      write: (data) => {
+        this.check();
+        this.pstore.writePmsg(typeof data === 'string' ? encoder.encode(data) : data);
+      },
+    };
+  }
+
+  get closed(): boolean {
+    return this.isClosed;
+  }
+
+  previous(): PreviousRecord[] {
+    return this.prev.slice();
+  }
+
+  private check(): void {
+    if (this.isClosed) throw new PstoreError(`recorder '${this.path}' is closed`);
+  }
+
+  private consoleWrite(data: string | Uint8Array, level?: LogLevel): void {
+    this.check();
+    const lvl = levelOf(level, 6);
+    if (typeof data === 'string') {
+      this.consoleZone?.writeString(data);
+      this.bufferText(data, lvl);
+    } else {
+      this.consoleZone?.write(data);
+      this.bufferText(this.decoder.decode(data, { stream: true }), lvl);
+    }
+  }
+
+  /** Lines into the log buffer; a partial line waits for its newline (or a dump). */
+  private bufferText(text: string, level: number): void {
+    let from = 0;
+    let nl = text.indexOf('\n');
+    if (nl < 0) {
+      if (!this.pending) this.pendingLevel = level;
+      this.pending += text;
+      // Keep a runaway partial line bounded (the log buffer cuts records anyway).
+      if (this.pending.length > 4096) this.flushPending();
+      return;
+    }
+    const ts = this.uptimeNs();
+    while (nl >= 0) {
+      const line = this.pending ? this.pending + text.slice(from, nl) : text.slice(from, nl);
+      const lvl = this.pending ? Math.min(this.pendingLevel, level) : level;
+      this.pending = '';
+      this.logBuffer.append({ tsNsec: ts, facility: this.facility, level: lvl, text: line });
+      from = nl + 1;
+      nl = text.indexOf('\n', from);
+    }
+    if (from < text.length) {
+      this.pending = text.slice(from);
+      this.pendingLevel = level;
+    }
+  }
+
+  private flushPending(): void {
+    if (!this.pending) return;
+    this.logBuffer.append({ tsNsec: this.uptimeNs(), facility: this.facility, level: this.pendingLevel, text: this.pending });
+    this.pending = '';
+  }
+
+  log(level: LogLevel, text: string): void {
+    this.check();
+    const lvl = levelOf(level, 6);
+    this.flushPending();
+    const ns = this.uptimeNs();
+    const stamp = consoleStamp(ns);
+    const lines = text.split('\n');
+    if (lines.length > 1 && lines[lines.length - 1] === '') lines.pop();
+    let out = '';
+    for (const line of lines) {
+      out += `${stamp}${line}\n`;
+      this.logBuffer.append({ tsNsec: ns, facility: this.facility, level: lvl, text: line });
+    }
+    this.consoleZone?.writeString(out);
+  }
+
+  dump(reason: number): boolean {
+    this.check();
+    this.flushPending();
+    if (reason > this.registry.maxReasonOf(this.pstore)) return false;
+    this.registry.kmsgDump(reason);
+    if (this.syncOnDump) this.region.sync();
+    return true;
+  }
+
+  installCrashHooks(options: CrashHookOptions = {}): () => void {
+    this.check();
+    const off = installCrashHooks(this, options);
+    this.uninstallers.push(off);
+    return () => {
+      const i = this.uninstallers.indexOf(off);
+      if (i >= 0) this.uninstallers.splice(i, 1);
+      off();
+    };
+  }
+
+  close(): void {
+    if (this.isClosed) return;
+    for (const off of this.uninstallers.splice(0)) off();
+    this.flushPending();
+    this.isClosed = true;
+    try {
+      this.region.sync();
+      this.region.close();
+    } finally {
+      this.lock.release();
+    }
+  }
+}
+
+/** The console's `[%5lu.%06lu] ` time stamp (printk.time). */
+export function consoleStamp(ns: number): string {
+  const usecTotal = Math.floor(ns / 1000);
+  const sec = Math.floor(usecTotal / 1e6);
+  const usec = usecTotal - sec * 1e6;
+  return `[${String(sec).padStart(5)}.${String(usec).padStart(6, '0')}] `;
+}
+

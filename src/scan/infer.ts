@@ -1,0 +1,560 @@
+import { kernelProfile } from '../backends/ramoops/kernelProfile.js';
+import { ramoopsLayout, type RamoopsLayout, type RamoopsParams, type RamoopsZoneType } from '../backends/ramoops/layout.js';
+import { reedSolomon } from '../ecc/reedSolomon.js';
+import { PstoreError } from '../errors.js';
+import type { Region } from '../region/region.js';
+import { PRZ_HEADER_SIZE, przGeometry } from '../zone/eccLayout.js';
+import type { ZoneCandidate } from './signature.js';
+
+/** ECC sizes tried on a header, most common first. */
+export const ECC_CANDIDATES: readonly number[] = [16, 8, 32, 64, 4, 2, 128];
+/** Module-parameter default zone size, assumed for zones that carry no header at all (U-Boot-made images). */
+const DEFAULT_ZONE = 4096;
+/** Longest run of zones considered for one region. */
+const MAX_ZONES = 8192;
+
+/** The layout parameters a scan infers, named like the module parameters. */
+export type InferredParams = Pick<RamoopsParams, 'mem_size' | 'record_size' | 'console_size' | 'ftrace_size' | 'pmsg_size' | 'ecc'>;
+
+export interface InferredZone {
+  type: RamoopsZoneType;
+  index: number;
+  label: string;
+  /** Absolute offset in the dump. */
+  offset: number;
+  size: number;
+  /** `found`: a header of the right kind sits here; `missing`: none; `mismatch`: a header of the other kind. */
+  state: 'found' | 'missing' | 'mismatch';
+  start: number | null;
+  used: number | null;
+}
+
+export interface InferredRegion {
+  /** Offset of the region (mem_address) in the dump. */
+  offset: number;
+  params: InferredParams;
+  /** Kernel profile for `--kernel`: from the ftrace signature, the zone order, or the default. */
+  kernel: string;
+  /** Architecture for `--arch` (only byte order can be inferred: x86_64 or ppc64). */
+  arch: string;
+  littleEndian: boolean;
+  /** Per-CPU ftrace zones (nr_cpu_ids); 1 without ftrace. */
+  ftraceCpus: number;
+  /** 0..1: headers found where the layout puts zones, how telling they are, nothing contradicting. */
+  confidence: number;
+  zones: InferredZone[];
+  zonesFound: number;
+  /** The region runs past the end of the dump. */
+  truncated: boolean;
+  notes: string[];
+}
+
+interface Hypothesis {
+  offset: number;
+  le: boolean;
+  record: number;
+  dmesgCount: number;
+  dmesgZone: number;
+  console: number;
+  pmsg: number;
+  /** ftrace zone size (each CPU) and count. */
+  ftraceZone: number;
+  ftraceCpus: number;
+  /** Slack allowed after the zones (the region may be bigger than its zones). */
+  tailSpace: number;
+  kernel: string;
+  /** Zones that are assumed to exist without headers (U-Boot images), for scoring. */
+  unsigned: number;
+  prior: number;
+  notes: string[];
+}
+
+interface Evaluated {
+  hyp: Hypothesis;
+  params: InferredParams;
+  layout: RamoopsLayout;
+  score: number;
+  zones: InferredZone[];
+  found: number;
+  missing: number;
+  unsignedMissing: number;
+  mismatch: number;
+  orphans: number;
+  evidence: number;
+  truncated: boolean;
+  matchedCands: ZoneCandidate[];
+}
+
+const isPow2 = (n: number): boolean => n > 0 && 2 ** Math.round(Math.log2(n)) === n;
+const floorPow2 = (n: number): number => (n >= 1 ? 2 ** Math.floor(Math.log2(n)) : 0);
+const ceilPow2 = (n: number): number => (n <= 1 ? 1 : 2 ** Math.ceil(Math.log2(n)));
+function trailingZeros(n: number): number {
+  if (n <= 0) return 0;
+  let b = 0;
+  while (b < 40 && n % 2 ** (b + 1) === 0) b++;
+  return b;
+}
+/** The value in [lo, hi) with the most trailing zero bits: a region size a person would choose. */
+export function roundest(lo: number, hi: number): number {
+  for (let b = 40; b >= 0; b--) {
+    const m = 2 ** b;
+    const v = Math.ceil(lo / m) * m;
+    if (v < hi) return v;
+  }
+  return lo;
+}
+
+/** Layout inference over the candidates of one dump. `dump` serves header, parity and record reads. */
+export class LayoutInference {
+  private readonly byOffset = new Map<number, ZoneCandidate>();
+  private readonly eccCache = new Map<string, number>();
+  private readonly textCache = new Map<number, 'kmsg' | 'other' | 'empty'>();
+
+  constructor(
+    readonly dump: Region,
+    readonly candidates: readonly ZoneCandidate[],
+  ) {
+    for (const c of candidates) if (!this.byOffset.has(c.offset)) this.byOffset.set(c.offset, c);
+  }
+
+  /** Greedy: the best-scoring layout from the first unexplained candidate, then the next. */
+  regions(): InferredRegion[] {
+    const out: InferredRegion[] = [];
+    const explained = new Set<ZoneCandidate>();
+    const cands = this.candidates;
+    for (let i = 0; i < cands.length; i++) {
+      if (explained.has(cands[i])) continue;
+      const best = this.bestFrom(i, explained);
+      if (!best) {
+        explained.add(cands[i]);
+        continue;
+      }
+      for (const c of best.matchedCands) explained.add(c);
+      explained.add(cands[i]);
+      // Candidates inside the data of zones whose header was found are noise (log text, parity).
+      if (best.found >= 2) {
+        const end = best.hyp.offset + best.params.mem_size;
+        for (let j = i; j < cands.length && cands[j].offset < end; j++) explained.add(cands[j]);
+      }
+      out.push(this.toRegion(best));
+    }
+    return out;
+  }
+
+  private toRegion(e: Evaluated): InferredRegion {
+    const coverage = e.found / Math.max(1, e.found + e.missing + e.unsignedMissing);
+    let confidence = (1 - 2 ** -e.evidence) * (0.6 + 0.4 * coverage);
+    if (e.mismatch || e.orphans) confidence *= 0.7;
+    if (e.truncated) confidence *= 0.8;
+    const notes = [...e.hyp.notes];
+    if (e.truncated) notes.push('the region runs past the end of the dump (truncated dump?)');
+    if (e.missing + e.unsignedMissing) notes.push(`${e.missing + e.unsignedMissing} of ${e.zones.length} zones have no header where the layout puts them`);
+    return {
+      offset: e.hyp.offset,
+      params: e.params,
+      kernel: e.hyp.kernel,
+      arch: e.hyp.le ? 'x86_64' : 'ppc64',
+      littleEndian: e.hyp.le,
+      ftraceCpus: e.hyp.ftraceCpus || 1,
+      confidence: Math.round(confidence * 1000) / 1000,
+      zones: e.zones,
+      zonesFound: e.found,
+      truncated: e.truncated,
+      notes,
+    };
+  }
+
+  /** Candidates that can be zone headers of a region starting at cands[i]: same byte order, not inside an earlier zone's data. */
+  private sequence(i: number, explained: Set<ZoneCandidate>): ZoneCandidate[] {
+    const first = this.candidates[i];
+    const seq = [first];
+    let dataEnd = first.offset + PRZ_HEADER_SIZE + first.size;
+    for (let j = i + 1; j < this.candidates.length && seq.length < MAX_ZONES; j++) {
+      const c = this.candidates[j];
+      if (c.littleEndian !== first.littleEndian || explained.has(c)) continue;
+      if (c.offset < dataEnd) continue;
+      seq.push(c);
+      dataEnd = c.offset + PRZ_HEADER_SIZE + c.size;
+    }
+    return seq;
+  }
+
+  private bestFrom(i: number, explained: Set<ZoneCandidate>): Evaluated | null {
+    const seq = this.sequence(i, explained);
+    let best: Evaluated | null = null;
+    for (const h of this.hypotheses(seq)) {
+      const e = this.evaluate(h, seq);
+      if (e && (!best || e.score > best.score)) best = e;
+    }
+    if (best) {
+      // A first zone whose header was destroyed: try the region starting one or more zones earlier.
+      for (let back = 1; back <= 2 && best.hyp.dmesgCount > 0; back++) {
+        const h = best.hyp;
+        const off = h.offset - back * h.dmesgZone;
+        if (off < 0) break;
+        const e = this.evaluate({ ...h, offset: off, dmesgCount: h.dmesgCount + back, notes: [...h.notes, `first ${back} dmesg zone(s) assumed (no header)`] }, seq);
+        // Worth one missing header when it makes the region a power of two and it was not.
+        const pow2 = (x: Evaluated): boolean => isPow2(x.params.mem_size);
+        if (e && (e.score > best.score || (e.score > best.score - 3.5 && pow2(e) && !pow2(best)))) best = e;
+      }
+    }
+    return best;
+  }
+
+  /** Proposed layouts for a region whose first zone header is seq[0]. */
+  private *hypotheses(seq: ZoneCandidate[]): Generator<Hypothesis> {
+    const o = seq[0].offset;
+    const rel = seq.map((c) => c.offset - o);
+    const le = seq[0].littleEndian;
+    const zOptions = new Set<number>();
+    if (seq.length > 1) zOptions.add(rel[1]);
+    if (seq.length > 2 && seq[1].kind === 'plain') zOptions.add(rel[2] - rel[1]);
+    const next = seq.length > 1 ? rel[1] : Infinity;
+    if (seq.length === 1 || seq[0].kind === 'ftrace') for (const s of this.sizeOptions(seq[0], [], next)) zOptions.add(s.size);
+
+    for (const z of zOptions) {
+      if (!(z > PRZ_HEADER_SIZE)) continue;
+      // The run of dmesg zones: plain headers on the z grid (zones without a header allowed).
+      let m = 0;
+      let j = 0;
+      if (seq[0].kind === 'plain') {
+        while (j < seq.length && seq[j].kind === 'plain' && rel[j] % z === 0 && rel[j] / z < MAX_ZONES) j++;
+        m = j ? rel[j - 1] / z + 1 : 0;
+      }
+      const ks = new Set<number>([m, m - 1, m - 2, 0].filter((k) => k >= 0));
+      for (const k of ks) yield* this.withTail(seq, rel, o, le, k, z);
+    }
+  }
+
+  private *withTail(seq: ZoneCandidate[], rel: number[], o: number, le: boolean, k: number, z: number): Generator<Hypothesis> {
+    const record = k ? floorPow2(z) : 0;
+    const tailStart = k * z;
+    let first = rel.findIndex((r) => r >= tailStart);
+    if (first < 0) first = seq.length;
+    // Tail slots: their offsets (relative) and headers; a missing header where the tail starts is allowed.
+    const slotOff: number[] = [];
+    const slotCand: (ZoneCandidate | null)[] = [];
+    if (first < seq.length && rel[first] > tailStart) {
+      slotOff.push(tailStart);
+      slotCand.push(null);
+    }
+    for (let j = first; j < seq.length && slotOff.length < 3 + 64; j++) {
+      slotOff.push(rel[j]);
+      slotCand.push(seq[j]);
+    }
+    const nextAfter = (n: number): number => (n < slotOff.length ? slotOff[n] : Infinity);
+    const kinds = slotCand.map((c) => (c && c.kind === 'ftrace' ? 'F' : 'P')).join('');
+    const codes = slotCand.filter((c): c is ZoneCandidate => c !== null && c.kind === 'ftrace').map((c) => c.versionCode);
+    for (let n = 0; n <= slotOff.length; n++) {
+      const pat = /^(P{0,2})(F*)(P?)$/.exec(kinds.slice(0, n));
+      if (!pat) break;
+      const a = pat[1].length;
+      const c = pat[2].length;
+      const b = pat[3].length;
+      if (b && !c && a + b > 2) continue;
+      if (c && b && a > 1) continue;
+      if (!c && a === 0 && b === 0 && k === 0) continue;
+      const types: RamoopsZoneType[] = [];
+      // Which plain slots are console and pmsg.
+      const variants: Array<{ types: RamoopsZoneType[]; prior: number }> = [];
+      if (!c) {
+        const p = a + b;
+        if (p === 0) variants.push({ types: [], prior: 0 });
+        else if (p === 1) variants.push({ types: ['console'], prior: 0 }, { types: ['pmsg'], prior: -0.25 });
+        else variants.push({ types: ['console', 'pmsg'], prior: 0 });
+      } else {
+        const fs: RamoopsZoneType[] = Array(c).fill('ftrace');
+        if (b) variants.push({ types: [...(a ? (['console'] as const) : []), ...fs, 'pmsg'], prior: a ? 0 : -1 });
+        else if (a === 2) variants.push({ types: ['console', 'pmsg', ...fs], prior: 0 });
+        else if (a === 1) variants.push({ types: ['console', ...fs], prior: 0 }, { types: ['pmsg', ...fs], prior: -1.25 });
+        else variants.push({ types: fs, prior: -1 });
+      }
+      void types;
+      const code = codes.length ? codes.slice(0, c).sort((x, y) => x - y)[Math.floor(Math.min(c, codes.length) / 2)] : 0;
+      const sizes: number[] = [];
+      for (let s = 0; s + 1 < n; s++) sizes.push(slotOff[s + 1] - slotOff[s]);
+      const lastCand = n ? slotCand[n - 1] : null;
+      const lastOpts = n ? this.sizeOptions(lastCand, sizes, nextAfter(n) - slotOff[n - 1]) : [{ size: 0, prior: 0 }];
+      for (const v of variants) {
+        for (const last of lastOpts) {
+          const all = n ? [...sizes, last.size] : [];
+          const h = this.build(o, le, k, z, record, v.types, all, slotCand.slice(0, n), code, v.prior + last.prior);
+          if (h) {
+            yield h;
+            // U-Boot writes only some zones: a console alone may be followed by default-size ftrace and pmsg zones without headers.
+            if (v.types.length === 1 && v.types[0] === 'console') {
+              yield { ...h, ftraceZone: DEFAULT_ZONE, ftraceCpus: 1, pmsg: DEFAULT_ZONE, unsigned: h.unsigned + 2, notes: [...h.notes, 'ftrace and pmsg zones assumed at the default size (no headers)'] };
+              yield { ...h, pmsg: DEFAULT_ZONE, unsigned: h.unsigned + 1, notes: [...h.notes, 'pmsg zone assumed at the default size (no header)'] };
+            }
+          }
+        }
+      }
+    }
+  }
+
+  private build(
+    o: number,
+    le: boolean,
+    k: number,
+    z: number,
+    record: number,
+    types: RamoopsZoneType[],
+    sizes: number[],
+    cands: (ZoneCandidate | null)[],
+    code: number,
+    prior: number,
+  ): Hypothesis | null {
+    let consoleSz = 0;
+    let pmsgSz = 0;
+    let fz = 0;
+    let cpus = 0;
+    let p = prior;
+    const notes: string[] = [];
+    for (let t = 0; t < types.length; t++) {
+      const s = sizes[t];
+      if (!(s > PRZ_HEADER_SIZE)) return null;
+      if (types[t] === 'ftrace') {
+        if (fz && fz !== s) return null;
+        fz = s;
+        cpus++;
+      } else {
+        if (!isPow2(s)) return null;
+        if (types[t] === 'console') consoleSz = s;
+        else pmsgSz = s;
+        const cand = cands[t];
+        if (cand && k && s === z && cand.size === 0) p -= 0.5; // indistinguishable from one more dmesg zone
+        if (cand && this.dataText(cand) === 'kmsg') p -= 5; // console and pmsg data never start with a kmsg header
+      }
+    }
+    if (!consoleSz && (pmsgSz || fz) && k) p -= 0; // prior already in the variant
+    // Kernel: the ftrace signature names it; otherwise the zone order, otherwise the default.
+    let kernel = '6.1';
+    const fi = types.indexOf('ftrace');
+    const pi = types.indexOf('pmsg');
+    const newOrder = fi >= 0 && pi >= 0 && pi < fi;
+    const oldOrder = fi >= 0 && pi >= 0 && pi > fi;
+    if (code) {
+      const maj = code >>> 16;
+      const min = (code >>> 8) & 0xff;
+      kernel = `${maj}.${min}`;
+      const v = maj * 1000 + min;
+      if ((newOrder && v < 6002) || (oldOrder && v >= 6002)) return null;
+    } else if (newOrder) kernel = '6.12';
+    else if (k && z % 2) kernel = '5.15';
+    if (k && z % 2 && kernelProfile(kernel).alignDown2) return null;
+    if (!code && fz) notes.push('ftrace zones without a version signature');
+    return { offset: o, le, record, dmesgCount: k, dmesgZone: z, console: consoleSz, pmsg: pmsgSz, ftraceZone: fz, ftraceCpus: cpus, tailSpace: 0, kernel, unsigned: 0, prior: p - (k ? 0 : 1), notes };
+  }
+
+  /**
+   * Plausible sizes of a zone whose end is not marked by another header, each
+   * with a prior: the smallest power of two that holds its data and the sizes
+   * seen elsewhere are likely; every further doubling costs a little.
+   */
+  private sizeOptions(cand: ZoneCandidate | null, known: number[], limit: number): Array<{ size: number; prior: number }> {
+    const min = Math.max(32, cand ? ceilPow2(PRZ_HEADER_SIZE + cand.size) : DEFAULT_ZONE);
+    const likely = new Set<number>([min, DEFAULT_ZONE, ...known]);
+    const opts = new Set<number>(likely);
+    const top = Math.max(DEFAULT_ZONE, ...known);
+    for (let s = min; s <= top; s *= 2) opts.add(s);
+    const out: Array<{ size: number; prior: number }> = [];
+    for (const size of opts) {
+      if (size < min || size > limit) continue;
+      if (!isPow2(size) && !(cand && cand.kind === 'ftrace')) continue;
+      out.push({ size, prior: likely.has(size) ? 0 : -0.3 * Math.log2(size / min) });
+    }
+    return out.sort((x, y) => x.size - y.size);
+  }
+
+  /** Whether a zone's data starts with a kmsg record header. */
+  private dataText(c: ZoneCandidate): 'kmsg' | 'other' | 'empty' {
+    let t = this.textCache.get(c.offset);
+    if (!t) {
+      if (!c.size) t = 'empty';
+      else {
+        try {
+          const d = this.dump.read(c.offset + PRZ_HEADER_SIZE, 4);
+          t = d[0] === 0x3d && d[1] === 0x3d && d[2] === 0x3d && d[3] === 0x3d ? 'kmsg' : 'other';
+        } catch {
+          t = 'other';
+        }
+      }
+      this.textCache.set(c.offset, t);
+    }
+    return t;
+  }
+
+  /** The ECC size whose header parity (for a zone of `zoneSize` bytes) matches, or 0. */
+  headerEcc(c: ZoneCandidate, zoneSize: number): number {
+    const key = `${c.offset}:${zoneSize}`;
+    let ecc = this.eccCache.get(key);
+    if (ecc !== undefined) return ecc;
+    ecc = 0;
+    for (const n of ECC_CANDIDATES) {
+      let g;
+      try {
+        g = przGeometry(zoneSize, n);
+      } catch {
+        continue;
+      }
+      if (c.offset + g.headerParityOffset + n > this.dump.size) continue;
+      // Copies: decode corrects in place, and some regions return views of the dump.
+      const hdr = new Uint8Array(this.dump.read(c.offset, PRZ_HEADER_SIZE));
+      const par = new Uint8Array(this.dump.read(c.offset + g.headerParityOffset, n));
+      const rs = reedSolomon(n);
+      if (rs.check(hdr, 0, PRZ_HEADER_SIZE, par, 0)) {
+        ecc = n;
+        break;
+      }
+      // A corrupted header that its parity still corrects: few corrections, a
+      // parity that was written (not zeros), and the signature left intact.
+      if (par.every((x) => x === 0)) continue;
+      const sig = hdr.slice(0, 4);
+      const fixed = rs.decode(hdr, 0, PRZ_HEADER_SIZE, par.slice(), 0);
+      if (fixed > 0 && fixed <= n / 4 && sig.every((x, i) => x === hdr[i])) {
+        ecc = n;
+        break;
+      }
+    }
+    this.eccCache.set(key, ecc);
+    return ecc;
+  }
+
+  private evaluate(hIn: Hypothesis, seq: ZoneCandidate[]): Evaluated | null {
+    let h = hIn;
+    const tails = h.console + h.pmsg;
+    const cpus = h.ftraceCpus;
+    // ftrace_size: the power of two whose per-CPU split is the observed zone size.
+    let ftraceSize = 0;
+    if (h.ftraceZone) {
+      const lo = cpus * h.ftraceZone;
+      const hi = cpus * (h.ftraceZone + 2);
+      ftraceSize = ceilPow2(lo);
+      if (ftraceSize >= hi) return null;
+    }
+    let dLo = 0;
+    let dHi = 1;
+    if (h.dmesgCount) {
+      const k = h.dmesgCount;
+      const z = h.dmesgZone;
+      const step = z % 2 ? 1 : 2;
+      dLo = Math.max(k * z, k * h.record);
+      dHi = Math.min(k * (z + step), (k + 1) * h.record);
+      if (dLo >= dHi) return null;
+    }
+    const fixed = tails + ftraceSize;
+    const memSize = roundest(dLo + fixed, dHi + fixed);
+    const params: RamoopsParams = {
+      mem_size: memSize,
+      record_size: h.record,
+      console_size: h.console,
+      ftrace_size: ftraceSize,
+      pmsg_size: h.pmsg,
+      ecc: 0,
+      max_reason: 2,
+    };
+    let layout: RamoopsLayout;
+    try {
+      layout = ramoopsLayout({ params, kernel: h.kernel, ftraceCpus: Math.max(1, cpus), arch: h.le ? 'x86_64' : 'ppc64' });
+    } catch (e) {
+      if (e instanceof PstoreError) return null;
+      throw e;
+    }
+    if (layout.dmesgCount !== h.dmesgCount || (h.dmesgCount && layout.zones[0].size !== h.dmesgZone)) return null;
+
+    // ECC: the size whose header parity matches most of the found headers.
+    const votes = new Map<number, number>();
+    let checked = 0;
+    for (const z of layout.zones) {
+      if (checked >= 16) break;
+      const c = this.byOffset.get(h.offset + z.offset);
+      if (!c || (c.kind === 'ftrace') !== (z.type === 'ftrace') || c.littleEndian !== h.le) continue;
+      checked++;
+      const n = this.headerEcc(c, z.size);
+      if (n) votes.set(n, (votes.get(n) ?? 0) + 1);
+    }
+    let ecc = 0;
+    let eccVotes = 0;
+    for (const [n, v] of votes) if (v > eccVotes) [ecc, eccVotes] = [n, v];
+    if (eccVotes * 2 < checked) ecc = 0;
+    if (ecc) {
+      params.ecc = ecc;
+      try {
+        layout = ramoopsLayout({ params, kernel: h.kernel, ftraceCpus: Math.max(1, cpus), arch: h.le ? 'x86_64' : 'ppc64' });
+      } catch (e) {
+        if (e instanceof PstoreError) return null;
+        throw e;
+      }
+    }
+
+    const zones: InferredZone[] = [];
+    const matchedCands: ZoneCandidate[] = [];
+    const zoneStarts = new Set<number>();
+    let found = 0;
+    let missing = 0;
+    let mismatch = 0;
+    let invalid = 0;
+    let evidence = 0;
+    let missingRuns = 0;
+    let prevMissing = false;
+    let prior = h.prior;
+    let unsignedMissing = 0;
+    for (let zi = 0; zi < layout.zones.length; zi++) {
+      const z = layout.zones[zi];
+      const abs = h.offset + z.offset;
+      zoneStarts.add(abs);
+      const c = this.byOffset.get(abs);
+      let state: InferredZone['state'] = 'missing';
+      if (c && c.littleEndian === h.le) {
+        if ((c.kind === 'ftrace') === (z.type === 'ftrace')) {
+          state = 'found';
+          found++;
+          matchedCands.push(c);
+          if (c.size > z.geometry.dataSize) invalid++;
+          const text = this.dataText(c);
+          if (z.type === 'dmesg' && text === 'other') prior -= 3;
+          // A signature exactly where the layout predicts one is strong evidence (a chance word
+          // matches 1 in 2^32); the anchor header is only as good as its contents.
+          evidence += c.offset !== seq[0].offset || (c.size === 0 && c.start === 0) || text === 'kmsg' ? 1 : 0.3;
+          if (ecc && found <= 16 && this.headerEcc(c, z.size) === ecc) evidence += 1;
+        } else {
+          state = 'mismatch';
+          mismatch++;
+        }
+      } else if (zi >= layout.zones.length - h.unsigned) {
+        unsignedMissing++;
+      } else {
+        missing++;
+        // A block of zones without headers counts about once: U-Boot signs only the zones it writes.
+        if (!prevMissing) missingRuns++;
+      }
+      prevMissing = state === 'missing';
+      zones.push({ type: z.type, index: z.index, label: z.label, offset: abs, size: z.size, state, start: c && state !== 'missing' ? c.start : null, used: c && state !== 'missing' ? c.size : null });
+    }
+    // Empty headers inside the region that are not zone starts: this layout misplaces zones.
+    let orphans = 0;
+    const end = h.offset + memSize;
+    for (const c of seq) {
+      if (c.offset >= h.offset && c.offset < end && !zoneStarts.has(c.offset) && c.start === 0 && c.size === 0) orphans++;
+    }
+    const truncated = end > this.dump.size;
+    const score =
+      4 * found -
+      3 * missingRuns -
+      0.005 * missing -
+      unsignedMissing -
+      4 * mismatch -
+      2 * invalid -
+      3 * orphans +
+      0.5 * Math.min(trailingZeros(memSize), 30) +
+      prior +
+      (truncated ? -2 : 0);
+    if (!unsignedMissing) h = { ...h, notes: h.notes.filter((n) => !n.includes('assumed at the default size')) };
+    return { unsignedMissing, hyp: h, params: { mem_size: memSize, record_size: h.record, console_size: h.console, ftrace_size: ftraceSize, pmsg_size: h.pmsg, ecc }, layout, score, zones, found, missing, mismatch, orphans, evidence, truncated, matchedCands };
+  }
+}
+
+/** Infer every ramoops region in a dump from its zone-header candidates. */
+export function inferRegions(dump: Region, candidates: readonly ZoneCandidate[]): InferredRegion[] {
+  return new LayoutInference(dump, candidates).regions();
+}

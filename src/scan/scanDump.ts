@@ -1,0 +1,145 @@
+import type { RamoopsImageOptions } from '../api/ramoopsImage.js';
+import { RamoopsImage } from '../api/ramoopsImage.js';
+import { PstoreError } from '../errors.js';
+import { MemoryRegion, type Region } from '../region/region.js';
+import { inferRegions, type InferredRegion } from './infer.js';
+import { OverlayRegion } from './overlayRegion.js';
+import { SignatureFinder, type FinderStats, type ZoneCandidate } from './signature.js';
+
+export interface ScanRegion extends InferredRegion {
+  /** File names /sys/fs/pstore would show for this layout. */
+  records: string[];
+  /** Why records could not be listed (e.g. a truncated region), when so. */
+  recordsError?: string;
+  /** The exact command that extracts the records. */
+  extractCommand: string;
+}
+
+export interface ScanResult {
+  /** Bytes scanned. */
+  size: number;
+  /** Every region found, by offset; the confidence says which to trust. */
+  regions: ScanRegion[];
+  /** Every header-like word that passed start <= size (most are noise). */
+  candidates: ZoneCandidate[];
+  stats: FinderStats;
+}
+
+export interface ScanOptions {
+  /** Bytes read per step (default 4 MiB). */
+  chunkSize?: number;
+  /** Called after each chunk with bytes done and total. */
+  onProgress?: (done: number, total: number) => void;
+  /** Dump path for the extract command (default `DUMP`). */
+  dumpName?: string;
+}
+
+/** Confidence below which `--auto` refuses a region. */
+export const AUTO_MIN_CONFIDENCE = 0.4;
+
+const hex = (n: number): string => `0x${n.toString(16)}`;
+
+function shellQuote(s: string): string {
+  return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+/** Options that make RamoopsImage read an inferred region. */
+export function regionImageOptions(r: InferredRegion): RamoopsImageOptions {
+  const opts: RamoopsImageOptions = {
+    params: { ...r.params, max_reason: 2 },
+    kernel: r.kernel,
+    offset: r.offset,
+    ftraceCpus: r.ftraceCpus,
+  };
+  if (!r.littleEndian) opts.arch = r.arch;
+  return opts;
+}
+
+/** `pstore extract DUMP OUT --offset … --mem-size …` with every inferred flag. */
+export function extractCommand(r: InferredRegion, dumpName = 'DUMP', outDir = 'OUT'): string {
+  const p = r.params;
+  const parts = [
+    'pstore extract',
+    shellQuote(dumpName),
+    shellQuote(outDir),
+    `--offset ${hex(r.offset)}`,
+    `--mem-size ${hex(p.mem_size)}`,
+    `--record-size ${hex(p.record_size)}`,
+    `--console-size ${hex(p.console_size)}`,
+    `--ftrace-size ${hex(p.ftrace_size)}`,
+    `--pmsg-size ${hex(p.pmsg_size)}`,
+    `--ecc ${p.ecc}`,
+    `--kernel ${r.kernel}`,
+  ];
+  if (p.ftrace_size) parts.push(`--ftrace-cpus ${r.ftraceCpus}`);
+  if (!r.littleEndian) parts.push(`--arch ${r.arch}`);
+  return parts.join(' ');
+}
+
+/** Stream a region through the signature finder in chunks (constant memory beyond the candidates). */
+export function findCandidates(dump: Region, options: ScanOptions = {}): SignatureFinder {
+  const chunk = Math.max(4096, options.chunkSize ?? 4 << 20);
+  const finder = new SignatureFinder();
+  for (let pos = 0; pos < dump.size; pos += chunk) {
+    const n = Math.min(chunk, dump.size - pos);
+    finder.push(dump.read(pos, n));
+    options.onProgress?.(pos + n, dump.size);
+  }
+  finder.finish();
+  return finder;
+}
+
+/** Infer regions from candidates and list each one's records. */
+export function analyseCandidates(dump: Region, finder: SignatureFinder, dumpName = 'DUMP'): ScanResult {
+  const candidates = finder.finish();
+  const regions = inferRegions(dump, candidates).map((r): ScanRegion => {
+    let records: string[] = [];
+    let recordsError: string | undefined;
+    if (r.truncated) recordsError = 'region extends past the end of the dump';
+    else if (r.confidence < AUTO_MIN_CONFIDENCE) recordsError = 'not listed (low confidence)';
+    else {
+      try {
+        records = new RamoopsImage(new OverlayRegion(dump), regionImageOptions(r)).files().map((f) => f.name);
+      } catch (e) {
+        // A region we are unsure of must not end the scan, whatever the decoders think of it.
+        if (!(e instanceof PstoreError) && !(e instanceof RangeError)) throw e;
+        recordsError = e.message;
+      }
+    }
+    return { ...r, records, ...(recordsError ? { recordsError } : {}), extractCommand: extractCommand(r, dumpName) };
+  });
+  return { size: dump.size, regions, candidates, stats: finder.stats };
+}
+
+/** Plain Uint8Array view (a Buffer's slice() is a view, MemoryRegion's reads must be copies). */
+function asRegion(source: Region | Uint8Array): Region {
+  if (!(source instanceof Uint8Array)) return source;
+  return new MemoryRegion(new Uint8Array(source.buffer, source.byteOffset, source.byteLength));
+}
+
+/**
+ * Find and decode ramoops regions in a memory dump of unknown layout: zone
+ * headers by signature, then the layout that puts a zone at each header.
+ */
+export function scanDump(source: Region | Uint8Array, options: ScanOptions = {}): ScanResult {
+  const dump = asRegion(source);
+  return analyseCandidates(dump, findCandidates(dump, options), options.dumpName);
+}
+
+/** Pick the most trusted region of a scan; null when none reaches `minConfidence`. */
+export function bestRegion<T extends InferredRegion>(regions: readonly T[], minConfidence = AUTO_MIN_CONFIDENCE): T | null {
+  let best: T | null = null;
+  for (const r of regions) if (r.confidence >= minConfidence && (!best || r.confidence > best.confidence)) best = r;
+  return best;
+}
+
+/**
+ * For `--auto`: the layout of the most trusted ramoops region in `source`
+ * (RamoopsImage options including offset), or null when nothing convincing is found.
+ */
+export function inferLayout(source: Region | Uint8Array, minConfidence = AUTO_MIN_CONFIDENCE): (RamoopsImageOptions & { confidence: number }) | null {
+  const dump = asRegion(source);
+  const finder = findCandidates(dump);
+  const best = bestRegion(inferRegions(dump, finder.finish()), minConfidence);
+  return best ? { ...regionImageOptions(best), confidence: best.confidence } : null;
+}

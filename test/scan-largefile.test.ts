@@ -1,0 +1,57 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { closeSync, ftruncateSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { scanFile } from '../src/node/scanFile.js';
+import { readFixture } from './helpers/fixtures.js';
+
+const GiB = 1024 ** 3;
+
+test('8 GiB sparse dump: regions found at high offsets in constant memory', { timeout: 300_000 }, () => {
+  const dir = mkdtempSync(join(tmpdir(), 'pstore-scan-'));
+  const path = join(dir, 'dump.bin');
+  const a = readFixture('kernel-6.1-full', 'console-pmsg-ecc16', 'image.bin');
+  const b = readFixture('kernel-6.12', 'zone-order-612', 'image.bin');
+  const offA = 5 * GiB + 0x12345;
+  const offB = 8 * GiB + 4097;
+  const size = offB + b.length + 1000;
+  try {
+    const fd = openSync(path, 'w');
+    ftruncateSync(fd, size);
+    writeSync(fd, a, 0, a.length, offA);
+    writeSync(fd, b, 0, b.length, offB);
+    closeSync(fd);
+
+    globalThis.gc?.();
+    const before = process.memoryUsage();
+    let peakRss = before.rss;
+    let calls = 0;
+    const t0 = performance.now();
+    const res = scanFile(path, {
+      onProgress: () => {
+        if (++calls % 64 === 0) peakRss = Math.max(peakRss, process.memoryUsage().rss);
+      },
+    });
+    const secs = (performance.now() - t0) / 1000;
+    peakRss = Math.max(peakRss, process.memoryUsage().rss);
+    const growth = (peakRss - before.rss) / 2 ** 20;
+    process.stdout.write(`# scanned ${(size / GiB).toFixed(2)} GiB in ${secs.toFixed(2)} s (${(size / 1e9 / secs).toFixed(2)} GB/s), RSS growth ${growth.toFixed(1)} MiB\n`);
+
+    assert.equal(res.size, size);
+    const good = res.regions.filter((r) => r.confidence >= 0.4);
+    assert.deepEqual(
+      good.map((r) => [r.offset, r.params.mem_size, r.params.record_size, r.params.ecc, r.kernel]),
+      [
+        [offA, 0x10000, 0x4000, 16, '6.1'],
+        [offB, 0x40000, 0x8000, 16, '6.12'],
+      ],
+    );
+    assert.deepEqual(good[0].records, ['dmesg-ramoops-0', 'console-ramoops-0', 'pmsg-ramoops-0']);
+    assert.deepEqual(good[1].records, ['dmesg-ramoops-0', 'console-ramoops-0', 'pmsg-ramoops-0']);
+    assert.ok(good[1].extractCommand.includes(`--offset 0x${offB.toString(16)} `));
+    assert.ok(growth < 100, `memory grew by ${growth.toFixed(1)} MiB`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
