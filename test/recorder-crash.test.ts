@@ -98,7 +98,10 @@ test(`SIGKILL at random moments (${KILL_RUNS} runs): every returned line is in t
       assert.ok(con, `${image}: no console record (last returned ${r.lastReturned})`);
       const notice = con.record.eccNotice;
       notices.set(notice.trim(), (notices.get(notice.trim()) ?? 0) + 1);
-      assert.ok((con.ecc?.bad ?? 0) <= 1, `${image}: ${notice}`);
+      // A kill between a line's data write and its parity write leaves the blocks that line
+      // touched failing ECC (the kernel shows the same after a crash mid-printk); a short
+      // line touches at most two blocks. Committed text is never affected (checked below).
+      assert.ok((con.ecc?.bad ?? 0) <= 2, `${image}: ${notice}`);
       const body = text(con.content.subarray(0, con.content.length - notice.length));
       const lines = body.split('\n');
       assert.equal(lines.pop(), '', 'console record ends with a newline');
