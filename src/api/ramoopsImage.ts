@@ -9,6 +9,7 @@ import { pstoreFiles, type DecompressFn } from '../core/pstoreFs.js';
 import type { PstoreFile } from '../core/record.js';
 import { DecompressError, NotFoundError, UsageError } from '../errors.js';
 import { WindowRegion, type Region } from '../region/region.js';
+import type { PstoreImage } from './image.js';
 
 /** Order in which compressors are tried when the user does not say which one wrote a record. */
 export const AUTO_COMPRESSORS: readonly CompressorName[] = ['deflate', 'zstd', 'lz4', 'lzo', '842'];
@@ -54,7 +55,8 @@ export function decompressorFor(compress: RamoopsImageOptions['compress'], bufsi
  * A ramoops region with a layout: zones, records and files as Linux shows
  * them. The entry point for the CLI, the viewer and scan.
  */
-export class RamoopsImage {
+export class RamoopsImage implements PstoreImage {
+  readonly kind = 'ramoops' as const;
   readonly region: Region;
   readonly layout: RamoopsLayout;
   readonly backend: Ramoops;
@@ -107,6 +109,17 @@ export class RamoopsImage {
       throw new NotFoundError(`no record named '${name}' (records: ${names.length ? names.join(', ') : 'none'})`);
     }
     return f;
+  }
+
+  describe(): string {
+    const l = this.layout;
+    const p = l.params;
+    const n = l.dmesgCount;
+    return (
+      `ramoops region of 0x${p.mem_size.toString(16)} bytes, ${n} dmesg zone${n === 1 ? '' : 's'}` +
+      `${p.console_size ? ', console' : ''}${p.pmsg_size ? ', pmsg' : ''}${l.ftraceCount ? ', ftrace' : ''}, ` +
+      `ecc ${p.ecc || 'off'}, kernel ${l.kernel.name}`
+    );
   }
 
   zones(): RamoopsZoneReport[] {

@@ -1,12 +1,15 @@
 /**
  * The layout flags every image command shares, and the one place that turns
- * them (plus `--params FILE.json`) into RamoopsImage options. Precedence:
- * explicit flags, then the JSON file, then the module defaults; mem_size
- * defaults to the file size minus --offset.
+ * them (plus `--params FILE.json`) into RamoopsImage or BlkImage options.
+ * Precedence: explicit flags, then the JSON file, then the module defaults;
+ * mem_size defaults to the file size minus --offset. `--backend blk` reads
+ * the sizes as pstore_blk's KiB parameters.
  */
 import { readFileSync } from 'node:fs';
 import { Option, type Command } from 'commander';
+import { BlkImage, type BlkImageOptions } from '../api/blkImage.js';
 import { RamoopsImage, type RamoopsImageOptions } from '../api/ramoopsImage.js';
+import type { BlkModuleParams } from '../backends/blk/layout.js';
 import { ARCH_NAMES } from '../backends/ramoops/arch.js';
 import { DEFAULT_KERNEL } from '../backends/ramoops/kernelProfile.js';
 import type { RamoopsParams } from '../backends/ramoops/layout.js';
@@ -31,6 +34,10 @@ export interface LayoutFlags {
   offset?: string;
   params?: string;
   memAddress?: string;
+  /** ramoops (default) or blk (pstore/zone on a block device). */
+  backend?: string;
+  /** pstore_blk kmsg_size, KiB. */
+  kmsgSize?: string;
 }
 
 /** The reading kernel's view: decompression, symbols, ftrace walk. */
@@ -40,7 +47,8 @@ export interface ReadFlags {
   ftraceWalk?: 'kernel' | 'correct';
 }
 
-const LAYOUT_GROUP = 'Layout options (as the ramoops module parameters; numbers: 4096, 0x1000, 4K, 1M):';
+const LAYOUT_GROUP =
+  'Layout options (as the ramoops module parameters; numbers: 4096, 0x1000, 4K, 1M; with --backend blk the sizes are KiB as the pstore_blk parameters):';
 const READ_GROUP = 'Reading kernel options:';
 
 const FLAG_TO_PARAM = [
@@ -57,15 +65,20 @@ const FLAG_TO_PARAM = [
 /** Adds the layout flags to a command. `withAddress` adds --mem-address (layout output). */
 export function addLayoutOptions(cmd: Command, withAddress = false): Command {
   const opts: Option[] = [
-    new Option('--mem-size <size>', 'region size (default: file size minus --offset)'),
-    new Option('--record-size <size>', 'dmesg record size (default 4K)'),
-    new Option('--console-size <size>', 'console zone size (default 4K)'),
-    new Option('--ftrace-size <size>', 'ftrace area size (default 4K)'),
-    new Option('--pmsg-size <size>', 'pmsg zone size (default 4K)'),
-    new Option('--ecc <bytes>', 'ECC parity bytes per 128-byte block; 0 off, 1 means 16 (default 0)'),
+    new Option('--backend <kind>', "ramoops (persistent RAM, default) or blk (pstore/blk zones on a disk or flash image; default blk when --params has only a pstore_blk section)").choices(['ramoops', 'blk']),
+    new Option('--mem-size <size>', 'region size (blk: device size in bytes) (default: file size minus --offset)'),
+    new Option('--record-size <size>', 'dmesg record size (default 4K; ramoops only)'),
+    new Option('--kmsg-size <KiB>', 'blk: kmsg_size, one dump zone, in KiB (default 64; 0 off)'),
+    new Option('--console-size <size>', 'console zone size (default 4K; blk: KiB, default 64, 0 off)'),
+    new Option('--ftrace-size <size>', 'ftrace area size (default 4K; blk: KiB, default 64, 0 off)'),
+    new Option('--pmsg-size <size>', 'pmsg zone size (default 4K; blk: KiB, default 64, 0 off)'),
+    new Option('--ecc <bytes>', 'ECC parity bytes per 128-byte block; 0 off, 1 means 16 (default 0; ramoops only)'),
     new Option('--max-reason <n>', 'highest kmsg_dump reason stored (default 2)'),
     new Option('--ftrace-cpus <n>', 'CPUs of the crashed kernel: one ftrace zone each (default 1)'),
-    new Option('--kernel <version>', `kernel profile: zone order, rules (e.g. 6.1, 6.12, debian-6.1; default ${DEFAULT_KERNEL})`),
+    new Option(
+      '--kernel <version>',
+      `kernel profile: zone order, rules (e.g. 6.1, 6.12, debian-6.1; default ${DEFAULT_KERNEL}); blk: debian-6.1 builds no pmsg/console/ftrace frontend, so their sizes default to 0`,
+    ),
     new Option('--arch <name>', `architecture of the crashed kernel (${ARCH_NAMES.join(', ')}; default x86_64)`),
     new Option('--offset <bytes>', 'where the region starts inside the file (memory dumps; default 0)'),
     new Option('--params <file.json>', 'parameters as JSON, keys = module parameter names (mem_size, record_size, ...)'),
@@ -78,7 +91,10 @@ export function addLayoutOptions(cmd: Command, withAddress = false): Command {
 /** Adds the options of a reading kernel (read commands only). */
 export function addReadOptions(cmd: Command): Command {
   cmd.addOption(
-    new Option('--compress <algorithm>', "the reading kernel's compressor ('none': compressed records stay .enc.z)")
+    new Option(
+      '--compress <algorithm>',
+      "the reading kernel's compressor ('auto' tries each and `ls` shows which worked; lz4hc records show as lz4, the same block format; 'none': compressed records stay .enc.z)",
+    )
       .choices(['auto', 'none', ...compressorNames])
       .default('auto')
       .helpGroup(READ_GROUP),
@@ -140,6 +156,7 @@ export function readParamsFile(path: string): ResolvedLayout {
 
 /** Flags over the params file over defaults. */
 export function resolveLayout(flags: LayoutFlags): ResolvedLayout {
+  if (flags.kmsgSize !== undefined) throw new UsageError('--kmsg-size is a pstore_blk parameter (use --backend blk); ramoops sizes its dump zones with --record-size');
   const base: ResolvedLayout = flags.params ? readParamsFile(flags.params) : { params: {}, offset: 0 };
   const params: Partial<RamoopsParams> = { ...base.params };
   for (const [flag, key, name] of FLAG_TO_PARAM) {
@@ -164,8 +181,111 @@ function loadSymbols(path: string | undefined): SymbolMap | null {
   return map;
 }
 
+/**
+ * Which backend the flags name: `--backend`, else blk when the params file
+ * has a `pstore_blk` section and no `ramoops` one, else ramoops.
+ */
+export function resolveBackend(flags: LayoutFlags): 'ramoops' | 'blk' {
+  if (flags.backend !== undefined) {
+    if (flags.backend !== 'ramoops' && flags.backend !== 'blk') throw new UsageError(`--backend: '${flags.backend}' is not ramoops or blk`);
+    return flags.backend;
+  }
+  if (!flags.params) return 'ramoops';
+  const obj = parseJsonFile(flags.params);
+  return obj && typeof obj === 'object' && 'pstore_blk' in obj && !('ramoops' in obj) ? 'blk' : 'ramoops';
+}
+
+function parseJsonFile(path: string): unknown {
+  const text = readText(path, '--params');
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new UsageError(`--params '${path}': not valid JSON (${e instanceof Error ? e.message.split('\n')[0] : String(e)})`);
+  }
+}
+
+const BLK_KEYS = ['kmsg_size', 'pmsg_size', 'console_size', 'ftrace_size', 'max_reason'] as const;
+
+/**
+ * A pstore_blk size in KiB as the module takes it. A bare number is KiB
+ * (`64`); with a K/M/G suffix it is bytes and must be whole KiB (`64K`, `1M`).
+ */
+export function parseKiB(text: string | number, what: string): number {
+  if (typeof text === 'string' && /[kmgt]/i.test(text) && !/^\s*0x/i.test(text)) {
+    const bytes = parseSize(text, what);
+    if (bytes % 1024) throw new UsageError(`${what}: '${text}' is not a whole number of KiB`);
+    return bytes / 1024;
+  }
+  return parseSize(text, what);
+}
+
+/**
+ * pstore_blk parameters from a params file: the `pstore_blk` section of a
+ * fixture's params.json, or the module parameter names at the top level.
+ * `best_effort` n means the device has a panic_write.
+ */
+export function readBlkParamsFile(path: string): { params: BlkModuleParams; kernel?: string; arch?: string; ftraceCpus?: number; panicWrite?: boolean } {
+  const obj = parseJsonFile(path);
+  if (!obj || typeof obj !== 'object' || Array.isArray(obj)) throw new UsageError(`--params ${path}: expected a JSON object`);
+  const src = obj as Record<string, unknown>;
+  const inner = src.pstore_blk && typeof src.pstore_blk === 'object' ? (src.pstore_blk as Record<string, unknown>) : src;
+  const params: BlkModuleParams = {};
+  for (const k of BLK_KEYS) {
+    const raw = inner[k];
+    if (raw === undefined) continue;
+    if (typeof raw !== 'number' && typeof raw !== 'string') throw new UsageError(`--params ${path}: ${k}: expected a number`);
+    // The module takes longs; negative means off, like 0.
+    params[k] = typeof raw === 'number' && raw < 0 ? 0 : k === 'max_reason' ? parseSize(raw, `--params ${path}: ${k}`) : parseKiB(raw, `--params ${path}: ${k}`);
+  }
+  const out: ReturnType<typeof readBlkParamsFile> = { params };
+  if (typeof src.kernel_profile === 'string') out.kernel = src.kernel_profile;
+  if (typeof src.arch === 'string') out.arch = src.arch;
+  if (typeof src.ftrace_cpus === 'number' && src.ftrace_cpus > 0) out.ftraceCpus = src.ftrace_cpus;
+  const be = inner.best_effort;
+  if (typeof be === 'string' || typeof be === 'boolean') out.panicWrite = !(be === true || /^[yY1]/.test(String(be)));
+  return out;
+}
+
+/** BlkImage options for a command's flags (`--backend blk`). */
+export function blkImageOptions(flags: LayoutFlags & ReadFlags): BlkImageOptions {
+  for (const [flag, name] of [
+    ['recordSize', '--record-size'],
+    ['ecc', '--ecc'],
+  ] as const) {
+    if (flags[flag] !== undefined) throw new UsageError(`${name} is a ramoops parameter; pstore/blk has ${flag === 'ecc' ? 'no ECC' : '--kmsg-size (KiB)'}`);
+  }
+  const base = flags.params ? readBlkParamsFile(flags.params) : { params: {} as BlkModuleParams };
+  const params: BlkModuleParams = { ...base.params };
+  const kib = [
+    ['kmsgSize', 'kmsg_size', '--kmsg-size'],
+    ['pmsgSize', 'pmsg_size', '--pmsg-size'],
+    ['consoleSize', 'console_size', '--console-size'],
+    ['ftraceSize', 'ftrace_size', '--ftrace-size'],
+  ] as const;
+  for (const [flag, key, name] of kib) {
+    const v = flags[flag];
+    if (v !== undefined) params[key] = parseKiB(v, `${name} (KiB)`);
+  }
+  if (flags.maxReason !== undefined) params.max_reason = parseSize(flags.maxReason, '--max-reason');
+  const ftraceCpus = flags.ftraceCpus !== undefined ? parseSize(flags.ftraceCpus, '--ftrace-cpus') : 'ftraceCpus' in base ? base.ftraceCpus : undefined;
+  if (ftraceCpus !== undefined && (ftraceCpus < 1 || ftraceCpus > 8192)) throw new UsageError(`--ftrace-cpus: ${ftraceCpus} is not 1..8192`);
+  return {
+    params,
+    kernel: flags.kernel ?? ('kernel' in base ? base.kernel : undefined),
+    arch: flags.arch ?? ('arch' in base ? base.arch : undefined),
+    ftraceCpus,
+    offset: flags.offset !== undefined ? parseSize(flags.offset, '--offset') : 0,
+    deviceSize: flags.memSize !== undefined ? parseSize(flags.memSize, '--mem-size') : undefined,
+    compress: flags.compress ?? 'auto',
+    symbols: loadSymbols(flags.systemMap),
+    ftraceWalk: flags.ftraceWalk ?? 'kernel',
+    panicWrite: 'panicWrite' in base ? base.panicWrite : undefined,
+  };
+}
+
 /** RamoopsImage options for a command's flags. */
 export function imageOptions(flags: LayoutFlags & ReadFlags): RamoopsImageOptions {
+  if (resolveBackend(flags) === 'blk') throw new UsageError('this command does not handle pstore/blk images (--backend blk) yet');
   const r = resolveLayout(flags);
   return {
     params: r.params,
@@ -203,6 +323,31 @@ export function openImage(path: string, flags: LayoutFlags & ReadFlags, options:
     }
     const image = new RamoopsImage(file, opts);
     if (options.warn) for (const w of image.layout.warnings) options.warn(w);
+    return { image, file, close: () => file.close() };
+  } catch (e) {
+    file.close();
+    throw e;
+  }
+}
+
+export interface OpenedAnyImage {
+  image: RamoopsImage | BlkImage;
+  file: FileRegion;
+  close(): void;
+}
+
+/**
+ * Opens IMAGE as the backend the flags name (ramoops or pstore/blk): what
+ * the read commands use. Discriminate on `image.kind`.
+ */
+export function openPstoreImage(path: string, flags: LayoutFlags & ReadFlags, options: { write?: boolean; warn?: (msg: string) => void } = {}): OpenedAnyImage {
+  if (resolveBackend(flags) === 'ramoops') return openImage(path, flags, options);
+  const opts = blkImageOptions(flags);
+  const file = openImageFile(path, { write: options.write });
+  try {
+    if (file.size === 0) throw new PstoreError(`'${path}' is empty: not a pstore/blk device image`);
+    const image = new BlkImage(file, opts);
+    if (options.warn && image.layout.unused) options.warn(`${image.layout.unused} bytes at the end of the device are not used by any zone`);
     return { image, file, close: () => file.close() };
   } catch (e) {
     file.close();

@@ -25,6 +25,14 @@ Examples:
   $ pstore layout --mem-size 1M --record-size 64K --ecc 16
   $ pstore layout --mem-size 1M --record-size 64K --ecc 16 --dts --mem-address 0x8f000000
   $ pstore layout --params ramoops.json --cmdline
+  # write: a fresh region, a panic dump of this machine's log, console lines
+  $ pstore create ramoops.bin --mem-size 1M --record-size 64K --ecc 16
+  $ dmesg -r | pstore dump ramoops.bin --reason panic --log - --record-size 64K --ecc 16
+  $ pstore write ramoops.bin --console console.log --record-size 64K --ecc 16
+  # find regions in a whole-RAM dump without knowing the parameters
+  $ pstore scan ram.dump
+  # the web viewer: zone map, ECC health, records
+  $ pstore view ramoops.bin --params ramoops.json
 
 Numbers: decimal, 0x-hex, or with K/M/G (binary). --params FILE.json takes the
 module parameter names (mem_size, record_size, console_size, ftrace_size,
@@ -46,7 +54,7 @@ function packageVersion(): string {
 export function createProgram(io: CliIo, done: (code: number) => void): Command {
   const program = new Command('pstore');
   program
-    .description('Read, verify and lay out Linux pstore/ramoops persistent RAM images, byte for byte as the kernel does.')
+    .description('Read, verify, repair, write and lay out Linux pstore images (ramoops regions, pstore/blk devices), byte for byte as the kernel does.')
     .version(packageVersion(), '-V, --version')
     .exitOverride()
     .configureOutput({

@@ -1,15 +1,39 @@
-/** `pstore cat IMAGE NAME`: one file's bytes, exactly as /sys/fs/pstore would give them. */
-import type { Command } from 'commander';
+/**
+ * `pstore cat IMAGE NAME`: one file's bytes, exactly as /sys/fs/pstore would
+ * give them; `--format logcat` decodes Android's framed pmsg records instead.
+ */
+import { Option, type Command } from 'commander';
+import { pmsgToLogcat } from '../../core/logcat.js';
+import { UsageError } from '../../errors.js';
 import type { CliIo } from '../io.js';
-import { addLayoutOptions, addReadOptions, openImage, type LayoutFlags, type ReadFlags } from '../layoutOptions.js';
+import { addLayoutOptions, addReadOptions, openPstoreImage, type LayoutFlags, type ReadFlags } from '../layoutOptions.js';
 
-export type CatFlags = LayoutFlags & ReadFlags;
+export interface CatFlags extends LayoutFlags, ReadFlags {
+  /** raw (default): the file's bytes; logcat: pmsg decoded as logcat threadtime lines. */
+  format?: 'raw' | 'logcat';
+}
 
 export function catCommand(imagePath: string, name: string, flags: CatFlags, io: CliIo): number {
-  const { image, close } = openImage(imagePath, flags, { warn: (w) => io.stderr(`pstore: warning: ${w}\n`) });
+  const { image, close } = openPstoreImage(imagePath, flags, { warn: (w) => io.stderr(`pstore: warning: ${w}\n`) });
   try {
     const file = image.file(name);
-    if (file.type === 'ftrace' && image.layout.params.ecc > 0) {
+    if (flags.format === 'logcat') {
+      if (file.type !== 'pmsg') throw new UsageError(`--format logcat decodes pmsg records written by Android's logd; '${name}' is a ${file.type} record`);
+      // Decode the record without the ECC notice the backend appends to the file.
+      const r = pmsgToLogcat(file.record.data);
+      io.stdout(r.text);
+      if (r.skippedBytes) {
+        const first = r.skipped[0];
+        io.stderr(
+          `pstore: note: skipped ${r.skippedBytes} byte${r.skippedBytes === 1 ? '' : 's'} that hold no logger record ` +
+            `(${r.skipped.length} run${r.skipped.length === 1 ? '' : 's'}, first at offset ${first.offset}; a wrapped ring or a torn write)\n`,
+        );
+      }
+      if (!r.entries) io.stderr('pstore: note: no Android logger records found (raw bytes: --format raw)\n');
+      if (file.record.eccNotice) io.stderr(`pstore: note: ${file.record.eccNotice.trim()}\n`);
+      return 0;
+    }
+    if (file.type === 'ftrace' && image.kind === 'ramoops' && image.layout.params.ecc > 0) {
       io.stderr(
         flags.ftraceWalk === 'correct'
           ? "pstore: note: correct ftrace decode; /sys/fs/pstore shows the kernel's walk, shifted by the ECC notice (--ftrace-walk kernel)\n"
@@ -27,8 +51,13 @@ export function registerCat(program: Command, io: CliIo, done: (code: number) =>
   const cmd = program
     .command('cat')
     .description("write one file's bytes to stdout, as /sys/fs/pstore/NAME would")
-    .argument('<image>', 'ramoops region, RAM dump (with --offset) or device')
-    .argument('<name>', 'file name as `pstore ls` shows it, e.g. dmesg-ramoops-0');
+    .argument('<image>', 'ramoops region, RAM dump (with --offset), or pstore/blk device image (--backend blk)')
+    .argument('<name>', 'file name as `pstore ls` shows it, e.g. dmesg-ramoops-0')
+    .addOption(
+      new Option('--format <format>', "raw: the file's bytes; logcat: Android pmsg records (logd/liblog framing) as `logcat -v threadtime` lines, times in UTC")
+        .choices(['raw', 'logcat'])
+        .default('raw'),
+    );
   addLayoutOptions(cmd);
   addReadOptions(cmd);
   cmd.action((image: string, name: string, flags: CatFlags) => done(catCommand(image, name, flags, io)));

@@ -4,11 +4,13 @@
  * data is unrecoverable (a block, or a header, that ECC cannot correct).
  */
 import type { Command } from 'commander';
+import type { BlkImage, BlkZoneReport } from '../../api/blkImage.js';
 import type { RamoopsZoneReport } from '../../backends/ramoops/ramoops.js';
+import { kmsgDumpReasonStr } from '../../backends/blk/zoneFormat.js';
 import { BlockHealth } from '../../zone/persistentRamZone.js';
 import { hex, table } from '../format.js';
 import type { CliIo } from '../io.js';
-import { addLayoutOptions, openImage, type LayoutFlags } from '../layoutOptions.js';
+import { addLayoutOptions, openPstoreImage, type LayoutFlags } from '../layoutOptions.js';
 
 export interface CheckFlags extends LayoutFlags {
   json?: boolean;
@@ -19,7 +21,8 @@ export interface ZoneCheck {
   label: string;
   offset: number;
   size: number;
-  signature: 'ok' | 'bad';
+  /** none: a pstore/blk zone never written (blank). */
+  signature: 'ok' | 'bad' | 'none';
   /** empty | valid | invalid (start/size out of range) | no-signature */
   state: string;
   start: number;
@@ -32,8 +35,10 @@ export interface ZoneCheck {
   bad_blocks: number;
   /** Indexes of uncorrectable blocks. */
   bad_block_list: number[];
-  /** dmesg zone with data but no `====sec.usec` header (the kernel skips it). */
+  /** dmesg zone with data but no `====sec.usec` header (the kernel skips it); blk: no kmsg header magic. */
   no_record_header: boolean;
+  /** pstore/blk kmsg zones: the dump header (reason, counter, time, compressed). */
+  dump?: { reason: string; counter: number; time: number; nsec: number; compressed: boolean } | null;
 }
 
 export interface CheckReport {
@@ -41,6 +46,8 @@ export interface CheckReport {
   corrected: number;
   bad_blocks: number;
   ok: boolean;
+  /** pstore/blk: why the kernel's recovery fails and it shows no records (then ok is false). */
+  recovery_error?: string | null;
 }
 
 function headerEcc(r: RamoopsZoneReport): string {
@@ -79,9 +86,69 @@ export function checkReport(reports: RamoopsZoneReport[]): CheckReport {
   return { zones, corrected, bad_blocks: bad, ok: bad === 0 };
 }
 
+/** A pstore/blk zone in the same shape (no ECC: pstore/zone has none). */
+export function blkZoneCheck(r: BlkZoneReport): ZoneCheck {
+  const k = r.kmsg;
+  return {
+    type: r.zone.type,
+    label: r.zone.label,
+    offset: r.zone.offset,
+    size: r.zone.size,
+    signature: r.state === 'blank' ? 'none' : r.state === 'no-signature' ? 'bad' : 'ok',
+    state: r.state,
+    start: r.header.start,
+    used: r.header.datalen,
+    capacity: r.zone.bufferSize,
+    header_ecc: 'none',
+    corrected: 0,
+    bad_blocks: 0,
+    bad_block_list: [],
+    no_record_header: r.state === 'bad-magic',
+    dump:
+      r.zone.type === 'dmesg'
+        ? k && r.state !== 'bad-magic'
+          ? { reason: kmsgDumpReasonStr(k.reason), counter: k.counter, time: k.time.sec, nsec: k.time.nsec, compressed: k.compressed }
+          : null
+        : undefined,
+  };
+}
+
+export function blkCheckReport(image: BlkImage): CheckReport {
+  const zones = image.zones().map(blkZoneCheck);
+  const err = image.recoveryProblem();
+  return { zones, corrected: 0, bad_blocks: 0, ok: !err, recovery_error: err ? err.message : null };
+}
+
+function blkCheck(image: BlkImage, flags: CheckFlags, io: CliIo): number {
+  const report = blkCheckReport(image);
+  if (flags.json) io.stdout(JSON.stringify(report, null, 2) + '\n');
+  else {
+    io.stdout(
+      table(
+        ['ZONE', 'OFFSET', 'SIZE', 'SIG', 'STATE', 'START', 'USED', 'DUMP'],
+        report.zones.map((z) => [
+          z.label,
+          hex(z.offset),
+          hex(z.size),
+          z.signature,
+          z.state,
+          String(z.start),
+          `${z.used}/${z.capacity}`,
+          z.dump ? `${z.dump.reason}#${z.dump.counter}${z.dump.compressed ? ' compressed' : ''}` : '-',
+        ]),
+        [5, 6],
+      ),
+    );
+    io.stdout(report.ok ? 'pstore/blk has no ECC: corruption cannot be detected\n' : `recovery fails: ${report.recovery_error}\n`);
+  }
+  if (!report.ok) io.stderr(`pstore: the kernel's recovery of this device fails: it shows no records\n`);
+  return report.ok ? 0 : 1;
+}
+
 export function checkCommand(imagePath: string, flags: CheckFlags, io: CliIo): number {
-  const { image, close } = openImage(imagePath, flags, { warn: (w) => io.stderr(`pstore: warning: ${w}\n`) });
+  const { image, close } = openPstoreImage(imagePath, flags, { warn: (w) => io.stderr(`pstore: warning: ${w}\n`) });
   try {
+    if (image.kind === 'blk') return blkCheck(image, flags, io);
     const report = checkReport(image.zones());
     if (flags.json) {
       io.stdout(JSON.stringify(report, null, 2) + '\n');
@@ -121,8 +188,8 @@ export function checkCommand(imagePath: string, flags: CheckFlags, io: CliIo): n
 export function registerCheck(program: Command, io: CliIo, done: (code: number) => void): void {
   const cmd = program
     .command('check')
-    .description('verify every zone: signature, ring state, ECC (exit 1 when data is unrecoverable)')
-    .argument('<image>', 'ramoops region, RAM dump (with --offset) or device')
+    .description('verify every zone: signature, ring state, ECC (exit 1 when data is unrecoverable; blk: when recovery fails)')
+    .argument('<image>', 'ramoops region, RAM dump (with --offset), or pstore/blk device image (--backend blk)')
     .option('--json', 'JSON report {zones: [...], corrected, bad_blocks, ok}');
   addLayoutOptions(cmd);
   cmd.action((image: string, flags: CheckFlags) => done(checkCommand(image, flags, io)));

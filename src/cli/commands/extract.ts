@@ -9,8 +9,9 @@ import type { Command } from 'commander';
 import type { PstoreFile, RecordTime } from '../../core/record.js';
 import { PstoreError, UsageError } from '../../errors.js';
 import { describeFsError } from '../../node/fileRegion.js';
+import { setExactFileTime } from '../exactTime.js';
 import type { CliIo } from '../io.js';
-import { addLayoutOptions, addReadOptions, openImage, type LayoutFlags, type ReadFlags } from '../layoutOptions.js';
+import { addLayoutOptions, addReadOptions, openPstoreImage, type LayoutFlags, type ReadFlags } from '../layoutOptions.js';
 
 export interface ExtractFlags extends LayoutFlags, ReadFlags {
   force?: boolean;
@@ -67,6 +68,8 @@ export function writePstoreFile(dir: string, file: PstoreFile, now: Date): strin
     fsTry('chmod', tmp, () => chmodSync(tmp, 0o444));
     const when = file.mtime ? utimesSeconds(file.mtime) : now.getTime() / 1000;
     fsTry('set the time of', tmp, () => utimesSync(tmp, when, when));
+    // Sub-microsecond record times (pstore/blk keeps nanoseconds) need utimensat.
+    if (file.mtime && file.mtime.nsec % 1000) setExactFileTime(tmp, file.mtime);
     fsTry('rename into', target, () => renameSync(tmp, target));
   } catch (e) {
     rmSync(tmp, { force: true });
@@ -76,7 +79,7 @@ export function writePstoreFile(dir: string, file: PstoreFile, now: Date): strin
 }
 
 export function extractCommand(imagePath: string, dir: string, flags: ExtractFlags, io: CliIo): number {
-  const { image, close } = openImage(imagePath, flags, { warn: (w) => io.stderr(`pstore: warning: ${w}\n`) });
+  const { image, close } = openPstoreImage(imagePath, flags, { warn: (w) => io.stderr(`pstore: warning: ${w}\n`) });
   try {
     // Decode everything before touching DIR: a bad image leaves no partial output.
     const files = image.files();
@@ -97,7 +100,7 @@ export function registerExtract(program: Command, io: CliIo, done: (code: number
   const cmd = program
     .command('extract')
     .description('write the files into DIR as /sys/fs/pstore shows them (names, bytes, mode 0444, dmesg mtimes)')
-    .argument('<image>', 'ramoops region, RAM dump (with --offset) or device')
+    .argument('<image>', 'ramoops region, RAM dump (with --offset), or pstore/blk device image (--backend blk)')
     .argument('<dir>', 'output directory (created if missing; must be empty unless --force)')
     .option('-f, --force', 'write into a non-empty directory, replacing files of the same name')
     .option('-q, --quiet', 'do not list the files written');

@@ -7,11 +7,17 @@ import type { Command } from 'commander';
 import type { CliIo } from '../io.js';
 import { registerCat } from './cat.js';
 import { registerCheck } from './check.js';
+import { registerCreate } from './create.js';
+import { registerDump } from './dump.js';
 import { registerExtract } from './extract.js';
 import { registerLayout } from './layout.js';
 import { registerLs } from './ls.js';
 import { registerRead } from './read.js';
+import { registerRm } from './rm.js';
+import { registerScan } from './scan.js';
+import { registerView } from './view.js';
+import { registerWrite } from './write.js';
 
 export type RegisterCommand = (program: Command, io: CliIo, done: (code: number) => void) => void;
 
-export const COMMANDS: readonly RegisterCommand[] = [registerRead, registerLs, registerCat, registerExtract, registerCheck, registerLayout];
+export const COMMANDS: readonly RegisterCommand[] = [registerRead, registerLs, registerCat, registerExtract, registerCheck, registerLayout, registerCreate, registerDump, registerWrite, registerRm, registerScan, registerView];

@@ -3,24 +3,18 @@
  * with a header line; bytes that are not text are shown as \xNN.
  */
 import type { Command } from 'commander';
-import { escapeBinary, hex, isPlainText, shortTime } from '../format.js';
+import { escapeBinary, isPlainText, shortTime } from '../format.js';
 import type { CliIo } from '../io.js';
-import { addLayoutOptions, addReadOptions, openImage, type LayoutFlags, type ReadFlags } from '../layoutOptions.js';
+import { addLayoutOptions, addReadOptions, openPstoreImage, type LayoutFlags, type ReadFlags } from '../layoutOptions.js';
 import { compressionLabel, eccLabel, filesTable } from './ls.js';
 
 export type ReadCmdFlags = LayoutFlags & ReadFlags;
 
 export function readCommand(imagePath: string, flags: ReadCmdFlags, io: CliIo): number {
-  const { image, close } = openImage(imagePath, flags, { warn: (w) => io.stderr(`pstore: warning: ${w}\n`) });
+  const { image, close } = openPstoreImage(imagePath, flags, { warn: (w) => io.stderr(`pstore: warning: ${w}\n`) });
   try {
-    const l = image.layout;
-    const p = l.params;
     const files = image.files();
-    io.stdout(
-      `${imagePath}: ramoops region of ${hex(p.mem_size)} bytes, ${l.dmesgCount} dmesg zone${l.dmesgCount === 1 ? '' : 's'}` +
-        `${p.console_size ? ', console' : ''}${p.pmsg_size ? ', pmsg' : ''}${l.ftraceCount ? ', ftrace' : ''}, ` +
-        `ecc ${p.ecc || 'off'}, kernel ${l.kernel.name}: ${files.length} record${files.length === 1 ? '' : 's'}\n`,
-    );
+    io.stdout(`${imagePath}: ${image.describe()}: ${files.length} record${files.length === 1 ? '' : 's'}\n`);
     if (!files.length) return 0;
     io.stdout('\n' + filesTable(files));
     for (const f of files) {
@@ -45,7 +39,7 @@ export function registerRead(program: Command, io: CliIo, done: (code: number) =
   const cmd = program
     .command('read')
     .description('list the records and print each one (text; other bytes escaped)')
-    .argument('<image>', 'ramoops region, RAM dump (with --offset) or device');
+    .argument('<image>', 'ramoops region, RAM dump (with --offset), or pstore/blk device image (--backend blk)');
   addLayoutOptions(cmd);
   addReadOptions(cmd);
   cmd.action((image: string, flags: ReadCmdFlags) => done(readCommand(image, flags, io)));
