@@ -5,12 +5,15 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import {
+  kernelBlkCrash,
+  kernelBlkRead,
   kernelCrash,
   kernelRead,
   ramoopsFromJson,
   MAX_OOPS,
   VmBootError,
   VmSetupError,
+  type BlkParams,
   type CrashEnd,
   type KernelView,
   type RamoopsParams,
@@ -33,6 +36,9 @@ function count(v: string): number {
 }
 
 interface Opts {
+  backend: 'ramoops' | 'blk';
+  kmsgSize?: number;
+  diskSize?: number;
   crash?: string;
   params?: string;
   memAddress?: number;
@@ -88,6 +94,21 @@ function ramoopsParams(o: Opts, imageSize: number | undefined): { params: Ramoop
   };
 }
 
+/** pstore_blk parameters (KiB) from the flags; console/pmsg/ftrace sizes are KiB here too. */
+function blkParams(o: Opts): BlkParams {
+  const kib = (v: number | undefined, what: string): number | undefined => {
+    if (v !== undefined && v % 1024 !== 0) throw new CliUsage(`--backend blk: ${what} is in KiB (${v} bytes is not a whole KiB)`);
+    return v === undefined ? undefined : v / 1024;
+  };
+  return {
+    kmsgSize: o.kmsgSize ?? 64,
+    pmsgSize: kib(o.pmsgSize, '--pmsg-size'),
+    consoleSize: kib(o.consoleSize, '--console-size'),
+    ftraceSize: kib(o.ftraceSize, '--ftrace-size'),
+    maxReason: o.maxReason,
+  };
+}
+
 function sha256(b: Uint8Array): string {
   return createHash('sha256').update(b).digest('hex');
 }
@@ -138,10 +159,14 @@ async function main(argv: string[]): Promise<void> {
     .description(
       "Boot Debian's Linux 6.1 under QEMU (TCG) with ramoops on a region of guest RAM.\n" +
         'Read mode (default): lay IMAGE at mem_address and list what /sys/fs/pstore shows.\n' +
-        'Crash mode (--crash OUT.bin): let the kernel write records, then save the region to OUT.bin.',
+        'Crash mode (--crash OUT.bin): let the kernel write records, then save the region to OUT.bin.\n' +
+        'With --backend blk the image is a virtio disk for pstore_blk (best_effort) instead of RAM.',
     )
     .argument('[image]', 'ramoops region to read (mem_size bytes)')
     .option('--crash <out.bin>', 'crash mode: write the region the kernel left to this file')
+    .addOption(new Option('--backend <kind>', 'ramoops (RAM region) or blk (pstore_blk on a virtio disk)').choices(['ramoops', 'blk']).default('ramoops'))
+    .option('--kmsg-size <KiB>', 'blk: pstore_blk kmsg_size in KiB (default 64)', count)
+    .option('--disk-size <n>', 'blk crash: size of the fresh disk (default 256K)', size)
     .option('--params <params.json>', 'take ramoops parameters (and compress) from a fixture params.json')
     .option('--mem-address <n>', 'ramoops mem_address (default 0x10000000)', size)
     .option('--mem-size <n>', 'mem_size (default: image size; crash: 0x100000)', size)
@@ -172,6 +197,8 @@ async function main(argv: string[]): Promise<void> {
         '  scripts/kernel-vm --crash /tmp/panic.bin --mem-size 1M --record-size 64K --ecc 16 --marker hello\n' +
         '  scripts/kernel-vm /tmp/panic.bin --ecc 16 --record-size 64K --out /tmp/panic-files\n' +
         '  scripts/kernel-vm ../shared/fixtures/kernel-6.1/panic-deflate/image.bin --params ../shared/fixtures/kernel-6.1/panic-deflate/params.json\n' +
+        '  scripts/kernel-vm --backend blk --crash /tmp/disk.bin --oops 2 --kmsg-size 64\n' +
+        '  scripts/kernel-vm --backend blk /tmp/disk.bin --kmsg-size 64 --out /tmp/blk-files\n' +
         '\nNeeds qemu-system-x86, linux-image-amd64 and busybox-static. Each boot takes ~7-15 s (TCG).\n' +
         'Environment: HX_KERNEL, HX_MODULES_DIR, HX_BUSYBOX, HX_QEMU, HX_VM_JOBS, HX_VM_CACHE.',
     )
@@ -180,6 +207,30 @@ async function main(argv: string[]): Promise<void> {
   const o = program.opts<Opts>();
   const image = program.args[0];
   const timeoutMs = o.timeout * 1000;
+
+  if (o.backend === 'blk') {
+    const blk = blkParams(o);
+    if (o.crash) {
+      if (image) throw new CliUsage('crash mode takes no IMAGE argument (use --from to start from one)');
+      const disk = o.from ? new Uint8Array(readFileSync(o.from)) : new Uint8Array(o.diskSize ?? 256 * 1024);
+      const end = o.end === 'panic' ? 'panic' : 'poweroff';
+      const r = await kernelBlkCrash({ blk, disk, marker: o.marker, oops: o.oops ?? 1, end, rtcBase: o.rtcBase, timeoutMs, keepDir: o.keep });
+      writeFileSync(o.crash, r.region);
+      if (o.serial) process.stdout.write(r.serial);
+      console.log(`wrote ${r.region.length} bytes to ${o.crash} (sha256 ${sha256(r.region)})`);
+      console.log(`cmdline: ${r.cmdline}`);
+      console.log(`boot: ${r.bootSeconds.toFixed(1)} s`);
+      return;
+    }
+    if (!image) throw new CliUsage('give a disk IMAGE to read, or --crash OUT.bin (see --help)');
+    const disk = new Uint8Array(readFileSync(image));
+    const view = await kernelBlkRead(disk, blk, { erase: o.erase, rtcBase: o.rtcBase, timeoutMs, keepDir: o.keep });
+    if (o.serial) process.stdout.write(view.serial);
+    printView(view, disk);
+    if (o.out) writeOut(o.out, view, disk);
+    if (o.regionAfter) writeFileSync(o.regionAfter, view.regionAfter);
+    return;
+  }
 
   if (o.crash) {
     if (image) throw new CliUsage('crash mode takes no IMAGE argument (use --from to start from one)');

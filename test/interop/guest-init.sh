@@ -4,19 +4,24 @@
 #   crash: hx.marker=M hx.filler=N hx.lines=1 (/hx/lines from an appended cpio)
 #          hx.oops=N (needs /lib/modules/hx_oops<i>.ko) hx.end=panic|poweroff|oops
 #   read:  hx.erase=1 removes the files after capturing them
+#   hx.pblk=k=v,… : pstore/blk on /dev/vda (virtio disk) with these pstore_blk
+#          parameters instead of ramoops; crash mode then waits for the
+#          deferred flush (best_effort writes Oopses from a workqueue);
+#          pstore is mounted first, else pstore/zone never writes
 # Captured data goes to /dev/ttyS1 in frames; the console stays for humans.
 export PATH=/bin
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
 
-MODE=; MARKER=; END=panic; RAMOOPS=; FILLER=0; LINES=0; OOPS=0; ERASE=0
+MODE=; MARKER=; END=panic; RAMOOPS=; PBLK=; FILLER=0; LINES=0; OOPS=0; ERASE=0
 for arg in $(cat /proc/cmdline); do
   case "$arg" in
     hx.mode=*) MODE=${arg#hx.mode=} ;;
     hx.marker=*) MARKER=${arg#hx.marker=} ;;
     hx.end=*) END=${arg#hx.end=} ;;
     hx.ramoops=*) RAMOOPS=${arg#hx.ramoops=} ;;
+    hx.pblk=*) PBLK=${arg#hx.pblk=} ;;
     hx.filler=*) FILLER=${arg#hx.filler=} ;;
     hx.lines=*) LINES=${arg#hx.lines=} ;;
     hx.oops=*) OOPS=${arg#hx.oops=} ;;
@@ -37,15 +42,34 @@ fail() {
 
 kmsg() { echo "<$1>harness: $2" > /dev/kmsg; }
 
-insmod /lib/modules/reed_solomon.ko || fail "insmod reed_solomon"
-# shellcheck disable=SC2046
-insmod /lib/modules/ramoops.ko $(echo "$RAMOOPS" | tr ',' ' ') || fail "insmod ramoops $RAMOOPS"
-# insmod succeeds even when the probe fails (bad sizes): check registration.
-[ "$(cat /sys/module/pstore/parameters/backend 2>/dev/null)" = ramoops ] ||
-  fail "ramoops did not register: $(dmesg | grep -i ramoops | tail -2 | tr '\n' ' ')"
+if [ -n "$PBLK" ]; then
+  for m in virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci virtio_blk pstore_zone; do
+    insmod /lib/modules/$m.ko || fail "insmod $m"
+  done
+  i=0
+  while [ ! -b /dev/vda ] && [ "$i" -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+  [ -b /dev/vda ] || fail "no /dev/vda (attach a virtio disk)"
+  # shellcheck disable=SC2046
+  insmod /lib/modules/pstore_blk.ko $(echo "$PBLK" | tr ',' ' ') || fail "insmod pstore_blk $PBLK"
+  [ "$(cat /sys/module/pstore/parameters/backend 2>/dev/null)" = pstore_blk ] ||
+    fail "pstore_blk did not register: $(dmesg | grep -i pstore | tail -2 | tr '\n' ' ')"
+else
+  insmod /lib/modules/reed_solomon.ko || fail "insmod reed_solomon"
+  # shellcheck disable=SC2046
+  insmod /lib/modules/ramoops.ko $(echo "$RAMOOPS" | tr ',' ' ') || fail "insmod ramoops $RAMOOPS"
+  # insmod succeeds even when the probe fails (bad sizes): check registration.
+  [ "$(cat /sys/module/pstore/parameters/backend 2>/dev/null)" = ramoops ] ||
+    fail "ramoops did not register: $(dmesg | grep -i ramoops | tail -2 | tr '\n' ' ')"
+fi
 echo "==READY $(cut -d" " -f1 /proc/uptime)==" > "$OUT"
 
 if [ "$MODE" = crash ]; then
+  if [ -n "$PBLK" ]; then
+    # pstore/zone writes nothing until it has read the device back
+    # ("recovered"), which happens when pstore is mounted, as at boot.
+    mkdir -p /sys/fs/pstore
+    mount -t pstore pstore /sys/fs/pstore || fail "mount pstore"
+  fi
   kmsg 14 "marker $MARKER begin"
   kmsg 14 "mode=crash end=$END"
   kmsg 12 "marker $MARKER warning-level line"
@@ -68,6 +92,12 @@ if [ "$MODE" = crash ]; then
     i=$((i + 1))
   done
   kmsg 14 "marker $MARKER end"
+  if [ -n "$PBLK" ]; then
+    # pstore/zone flushes dirty zones to the disk from a workqueue (1 s); then sync the bdev cache.
+    sleep 2
+    sync
+    echo "==FLUSHED==" > "$OUT"
+  fi
   echo "==CRASHING $END==" > "$OUT"
   sync
   case "$END" in
@@ -91,7 +121,7 @@ for f in /sys/fs/pstore/*; do
   base64 "$f" > "$OUT"
   echo "==END==" > "$OUT"
 done
-for p in /sys/module/ramoops/parameters/* /sys/module/pstore/parameters/* /sys/module/printk/parameters/*; do
+for p in /sys/module/ramoops/parameters/* /sys/module/pstore_blk/parameters/* /sys/module/pstore/parameters/* /sys/module/printk/parameters/*; do
   [ -f "$p" ] && echo "==PARAM ${p#/sys/module/} $(cat "$p" 2>/dev/null)==" > "$OUT"
 done
 echo "==UPTIME $(cut -d" " -f1 /proc/uptime)==" > "$OUT"

@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import { findGuestKernel, readModule } from './initramfs.js';
 import { cpioNewc } from './newc.js';
 import { buildOopsModule } from './oops-module.js';
-import { baseCmdline, diffKernelFiles, parseReadFrames, ramoopsArg, ramoopsFromJson } from './vm.js';
+import { baseCmdline, diffKernelFiles, parseReadFrames, pblkArg, ramoopsArg, ramoopsFromJson } from './vm.js';
 
 test('newc archive lists and extracts with host cpio', () => {
   const a = cpioNewc([
@@ -91,4 +91,15 @@ test('diffKernelFiles names missing, extra and differing files', () => {
   assert.deepEqual(diffKernelFiles(kernel, [{ name: 'a', data: enc('same'), mtimeEpoch: 1 }, { name: 'b', data: enc('kernal'), mtimeEpoch: 2 }, { name: 'c', data: enc('only') }]), ['b: bytes differ at 4 (kernel 6 B, ours 6 B)']);
   const d = diffKernelFiles(kernel, [{ name: 'a', data: enc('same'), mtimeEpoch: 9 }, { name: 'x', data: enc('') }]);
   assert.deepEqual(d.sort(), ['a: mtime 9, kernel 1', 'b: shown by the kernel, missing from ours', 'c: shown by the kernel, missing from ours', 'x: ours only, the kernel does not show it']);
+});
+
+test('pstore_blk parameters are spelled like the fixture harness', () => {
+  assert.equal(pblkArg({ kmsgSize: 64 }), 'blkdev=/dev/vda,best_effort=y,kmsg_size=64,max_reason=2');
+  assert.equal(pblkArg({ kmsgSize: 64, pmsgSize: 64, consoleSize: 64, ftraceSize: 64 }), 'blkdev=/dev/vda,best_effort=y,kmsg_size=64,pmsg_size=64,console_size=64,ftrace_size=64,max_reason=2');
+});
+
+test('diffKernelFiles compares mtime nanoseconds when both sides have them', () => {
+  const d = new TextEncoder().encode('x');
+  assert.deepEqual(diffKernelFiles([{ name: 'a', data: d, mtimeEpoch: 5, mtimeNsec: 1000 }], [{ name: 'a', data: d, mtimeEpoch: 5, mtimeNsec: 2000 }]), ['a: mtime nsec 2000, kernel 1000']);
+  assert.deepEqual(diffKernelFiles([{ name: 'a', data: d, mtimeEpoch: 5, mtimeNsec: 1000 }], [{ name: 'a', data: d, mtimeEpoch: 5 }]), []);
 });

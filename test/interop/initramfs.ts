@@ -12,9 +12,21 @@ import { buildOopsModule } from './oops-module.js';
 const HERE = dirname(fileURLToPath(import.meta.url));
 export const REPO_ROOT = join(HERE, '..', '..');
 export const VM_CACHE = process.env.HX_VM_CACHE ?? join(REPO_ROOT, '.vm-cache');
-const BUILDER_VERSION = '1';
+const BUILDER_VERSION = '2';
 /** How many distinct Oops modules the image carries (hx.oops=N, N <= this). */
 export const MAX_OOPS = 3;
+
+/** Modules for pstore/blk on /dev/vda, in insmod order (guest-init.sh loads them by these names). */
+export const BLK_MODULES: readonly (readonly [string, string])[] = [
+  ['drivers/virtio/virtio_ring.ko', 'virtio_ring.ko'],
+  ['drivers/virtio/virtio.ko', 'virtio.ko'],
+  ['drivers/virtio/virtio_pci_legacy_dev.ko', 'virtio_pci_legacy_dev.ko'],
+  ['drivers/virtio/virtio_pci_modern_dev.ko', 'virtio_pci_modern_dev.ko'],
+  ['drivers/virtio/virtio_pci.ko', 'virtio_pci.ko'],
+  ['drivers/block/virtio_blk.ko', 'virtio_blk.ko'],
+  ['fs/pstore/pstore_zone.ko', 'pstore_zone.ko'],
+  ['fs/pstore/pstore_blk.ko', 'pstore_blk.ko'],
+];
 
 /** Host inputs of a guest: the kernel to boot and where its modules live. */
 export interface GuestKernel {
@@ -83,7 +95,9 @@ export function guestInitramfs(g: GuestKernel): string {
   const ramoops = readModule(g.modulesDir, 'fs/pstore/ramoops.ko');
   const init = readFileSync(join(HERE, 'guest-init.sh'));
   const oopsSource = readModule(g.modulesDir, 'lib/test_user_copy.ko');
-  const key = sha256(BUILDER_VERSION, busybox, rs, ramoops, init, oopsSource, readFileSync(join(HERE, 'oops-module.ts'))).slice(0, 16);
+  // pstore/blk on a virtio disk, in load order (hx.pblk=…).
+  const blkModules = BLK_MODULES.map(([rel, name]) => ({ name, data: readModule(g.modulesDir, rel) }));
+  const key = sha256(BUILDER_VERSION, busybox, rs, ramoops, init, oopsSource, readFileSync(join(HERE, 'oops-module.ts')), ...blkModules.map((m) => m.data)).slice(0, 16);
   mkdirSync(VM_CACHE, { recursive: true });
   const out = join(VM_CACHE, `initramfs-${g.release}-${key}.cpio.gz`);
   if (existsSync(out)) return out;
@@ -103,6 +117,7 @@ export function guestInitramfs(g: GuestKernel): string {
     { kind: 'file', path: 'lib/modules/reed_solomon.ko', data: rs },
     { kind: 'file', path: 'lib/modules/ramoops.ko', data: ramoops },
     { kind: 'file', path: 'init', data: init, mode: 0o755 },
+    ...blkModules.map((m): CpioEntry => ({ kind: 'file', path: `lib/modules/${m.name}`, data: m.data })),
   ];
   for (let i = 1; i <= MAX_OOPS; i++) {
     entries.push({ kind: 'file', path: `lib/modules/hx_oops${i}.ko`, data: buildOopsModule(oopsSource, `hx_oops${i}`) });

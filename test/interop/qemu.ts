@@ -20,6 +20,8 @@ export interface QemuBoot {
   rtcBase: string;
   timeoutMs: number;
   smp?: number;
+  /** Raw disk image attached as virtio-blk (/dev/vda in the guest). */
+  disk?: string;
 }
 
 export interface QemuResult {
@@ -115,6 +117,7 @@ export async function runQemu(b: QemuBoot): Promise<QemuResult> {
     '-serial', `file:${dataLog}`,
     '-rtc', `base=${b.rtcBase},clock=vm`,
   ];
+  if (b.disk) args.push('-drive', `file=${b.disk},if=virtio,format=raw,cache=writethrough`);
   const slot = await acquireSlot();
   const started = performance.now();
   try {

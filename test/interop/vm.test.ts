@@ -3,12 +3,18 @@
 // A missing package or a failed boot fails the test; nothing is skipped.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { inflateRawSync } from 'node:zlib';
 import { join } from 'node:path';
+import { REPO_ROOT } from './initramfs.js';
+import { ourFiles, ourImage, ourParams, regionAfterDiffs } from './ours.js';
 import { FIXTURES } from '../helpers/fixtures.js';
 import {
   compareExtractWithKernel,
   compareImageWithKernel,
+  diffKernelFiles,
   kernelCrash,
   kernelRead,
   loadScenario,
@@ -40,6 +46,36 @@ function zone0(region: Uint8Array): { sig: number; start: number; size: number; 
   return { sig: dv.getUint32(0, true), start: dv.getUint32(4, true), size: dv.getUint32(8, true), header: text(region.subarray(12, nl + 1)) };
 }
 
+/**
+ * The real CLI on a region the kernel wrote: `pstore extract` writes the same
+ * names, bytes and mtimes (sec + nsec) as the kernel's /sys/fs/pstore.
+ */
+function cliExtractEqualsKernel(region: Uint8Array, params: RamoopsParams, view: KernelView): void {
+  const dir = mkdtempSync(join(tmpdir(), 'hx-cli-'));
+  try {
+    const image = join(dir, 'region.bin');
+    const paramsFile = join(dir, 'params.json');
+    const out = join(dir, 'out');
+    writeFileSync(image, region);
+    writeFileSync(paramsFile, JSON.stringify({ ramoops: ourParams(params) }));
+    execFileSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'extract', image, out, '--params', paramsFile, '--kernel', 'debian-6.1', '--compress', 'deflate', '--quiet'], {
+      cwd: REPO_ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const names = readdirSync(out).sort();
+    assert.deepEqual(names, view.files.map((f) => f.name).sort(), 'pstore extract: file names');
+    for (const f of view.files) {
+      const path = join(out, f.name);
+      assert.ok(Buffer.from(readFileSync(path)).equals(Buffer.from(f.data)), `pstore extract: ${f.name} bytes`);
+      const st = statSync(path, { bigint: true });
+      assert.equal(st.mtimeNs, BigInt(f.mtimeEpoch) * 1_000_000_000n + BigInt(f.mtimeNsec), `pstore extract: ${f.name} mtime`);
+      assert.equal((st.mode & 0o777n).toString(8), f.mode);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 test('host has qemu, the 6.1 kernel, ramoops modules and static busybox', () => {
   const g = prepareGuest();
   assert.match(g.release, /^6\.1\.0-\d+-amd64$/);
@@ -66,8 +102,22 @@ describe('kernel crash boot → kernel read boot', { concurrency: true }, () => 
       assert.ok(z.size > 0 && z.size === z.start, `zone 0 start ${z.start} size ${z.size}`);
       assert.match(z.header, new RegExp(`^====\\d+\\.\\d{6}-${c.compress === 'none' ? 'D' : 'C'}\\n$`));
 
-      const view = await kernelRead(crash.region, params, { compress });
+      // Ours on the region the kernel wrote: the record, the markers.
+      const mine = ourImage(crash.region.slice(), params, compress).files();
+      assert.deepEqual(mine.map((f) => f.name), ['dmesg-ramoops-0']);
+      const mineText = text(mine[0]?.content ?? new Uint8Array());
+      for (const m of [`harness: marker ${marker} begin`, `harness: marker ${marker} end`, 'harness: filler 20/20', 'Kernel panic - not syncing']) {
+        assert.ok(mineText.includes(m), `our reader: ${m}`);
+      }
+      assert.equal(mine[0]?.compression ?? 'none', c.compress);
+
+      const r = await compareExtractWithKernel(crash.region, params, (reg, p) => ourFiles(reg, p, compress), { compress });
+      const view = r.view;
       note(`read ${c.compress}/ecc${c.ecc}`, view.bootSeconds);
+      assert.deepEqual(r.diffs, [], 'our files equal /sys/fs/pstore (names, bytes, mtime sec+nsec)');
+      assert.ok(r.ours.every((f) => f.mtimeNsec !== undefined), 'dmesg mtimes carry nanoseconds');
+      assert.deepEqual(regionAfterDiffs(view, crash.region, params), []);
+      if (c.compress === 'deflate' && c.ecc === 16) cliExtractEqualsKernel(crash.region, params, view);
       assert.deepEqual(view.files.map((f) => f.name), ['dmesg-ramoops-0']);
       const d = file(view, 'dmesg-ramoops-0');
       const s = text(d.data);
@@ -102,8 +152,11 @@ describe('kernel crash boot → kernel read boot', { concurrency: true }, () => 
       rtcBase: '2024-01-01T01:00:00',
     });
     note('crash shutdown (2nd boot)', second.bootSeconds);
-    const view = await kernelRead(second.region, params, { compress: 'none' });
+    const r = await compareExtractWithKernel(second.region, params, (reg, p) => ourFiles(reg, p, 'none'), { compress: 'none' });
+    const view = r.view;
     note('read two-boot region', view.bootSeconds);
+    assert.deepEqual(r.diffs, []);
+    assert.deepEqual(regionAfterDiffs(view, second.region, params), []);
     assert.deepEqual(view.files.map((f) => f.name), ['dmesg-ramoops-0', 'dmesg-ramoops-1']);
     const d0 = text(file(view, 'dmesg-ramoops-0').data);
     const d1 = text(file(view, 'dmesg-ramoops-1').data);
@@ -119,10 +172,10 @@ describe('kernel crash boot → kernel read boot', { concurrency: true }, () => 
     const dir = join(FIXTURES, 'kernel-6.1', 'panic-deflate');
     const s = loadScenario(dir, 'expected-read-compress-none', 'meta-read-compress-none.json');
     assert.equal(s.compress, 'none');
-    // Stand-in extractor: the fixture's files. The lead plugs our reader in here.
-    const r = await compareExtractWithKernel(s.image, s.params, () => s.expected, { compress: s.compress });
+    const r = await compareExtractWithKernel(s.image, s.params, (reg, p) => ourFiles(reg, p, s.compress), { compress: s.compress });
     note('read fixture panic-deflate (compress none)', r.view.bootSeconds);
     assert.deepEqual(r.diffs, []);
+    assert.deepEqual(diffKernelFiles(r.view.files, s.expected), [], 'the kernel still shows what the fixture recorded');
     const enc = file(r.view, 'dmesg-ramoops-0.enc.z');
     assert.ok(text(inflateRawSync(enc.data)).startsWith('Panic#1 Part1\n'));
   });
@@ -130,9 +183,11 @@ describe('kernel crash boot → kernel read boot', { concurrency: true }, () => 
   test('fixture panic-ecc16-corrupt-correctable: kernel repairs 3 bytes (image hook)', async () => {
     const dir = join(FIXTURES, 'kernel-6.1', 'panic-ecc16-corrupt-correctable');
     const s = loadScenario(dir);
-    const r = await compareImageWithKernel(() => ({ image: s.image, params: s.params, predicted: s.expected }), { compress: s.compress });
+    const r = await compareImageWithKernel(() => ({ image: s.image, params: s.params, predicted: ourFiles(s.image, s.params, s.compress) }), { compress: s.compress });
     note('read fixture ecc16-corrupt', r.view.bootSeconds);
     assert.deepEqual(r.diffs, []);
+    assert.deepEqual(diffKernelFiles(r.view.files, s.expected), []);
+    assert.deepEqual(regionAfterDiffs(r.view, s.image, s.params), [], 'our attach repairs the same 3 bytes');
     assert.ok(text(file(r.view, 'dmesg-ramoops-0').data).endsWith('\nECC: 3 Corrected bytes, 0 unrecoverable blocks\n'));
     const changed: number[] = [];
     for (let i = 0; i < s.image.length; i++) if (s.image[i] !== r.view.regionAfter[i]) changed.push(i);
@@ -167,6 +222,8 @@ describe('kernel crash boot → kernel read boot', { concurrency: true }, () => 
     const r = await compareImageWithKernel(() => ({ image, params, predicted }), { compress: 'none' });
     note('read host-made image', r.view.bootSeconds);
     assert.deepEqual(r.diffs, []);
+    assert.deepEqual(diffKernelFiles(r.view.files, ourFiles(image, params, 'none')), []);
+    assert.deepEqual(regionAfterDiffs(r.view, image, params), [], 'our attach signs and zaps zones 1 and 3 the same way');
     assert.equal(file(r.view, 'dmesg-ramoops-0').mtimeNsec, 42000);
     // Zones without a signature get one written (and are zapped) while attaching.
     const after = new DataView(r.view.regionAfter.buffer, r.view.regionAfter.byteOffset);

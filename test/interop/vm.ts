@@ -107,6 +107,8 @@ export interface PredictedFile {
   data: Uint8Array;
   /** When given, compared with the kernel's mtime seconds. */
   mtimeEpoch?: number;
+  /** When given, compared with the kernel's mtime nanoseconds. */
+  mtimeNsec?: number;
 }
 
 function hex(n: number): string {
@@ -178,14 +180,17 @@ export function prepareGuest(): { kernel: string; release: string; initrd: strin
 interface Boot {
   append: string;
   ramFile: string;
+  diskFile?: string;
   result: QemuResult;
   dir: string;
 }
 
-async function boot(words: string[], opts: BootOptions, image: Uint8Array | undefined, addr: number, task?: Record<string, Uint8Array>): Promise<Boot> {
+async function boot(words: string[], opts: BootOptions, image: Uint8Array | undefined, addr: number, task?: Record<string, Uint8Array>, disk?: Uint8Array): Promise<Boot> {
   const { kernel, initrd } = prepareGuest();
   const dir = opts.keepDir ?? mkdtempSync(join(tmpdir(), 'hx-vm-'));
   const ramFile = join(dir, 'guest-ram.bin');
+  const diskFile = disk ? join(dir, 'disk.img') : undefined;
+  if (diskFile && disk) writeFileSync(diskFile, disk);
   let initrdPath = initrd;
   if (task && Object.keys(task).length) {
     // The kernel unpacks concatenated archives; pad the first to 4 bytes.
@@ -209,6 +214,7 @@ async function boot(words: string[], opts: BootOptions, image: Uint8Array | unde
       rtcBase: opts.rtcBase ?? DEFAULT_RTC_BASE,
       timeoutMs: opts.timeoutMs ?? DEFAULT_TIMEOUT_MS,
       smp: opts.smp,
+      disk: diskFile,
     });
   } catch (e) {
     cleanup({ dir }, opts);
@@ -220,7 +226,7 @@ async function boot(words: string[], opts: BootOptions, image: Uint8Array | unde
     cleanup({ dir }, opts);
     throw new VmBootError(problem, result.console);
   }
-  return { append, ramFile, result, dir };
+  return { append, ramFile, result, dir, diskFile };
 }
 
 function cleanup(b: { dir: string }, opts: BootOptions): void {
@@ -352,6 +358,82 @@ export async function kernelRead(image: Uint8Array, params: RamoopsParams, opts:
   }
 }
 
+/** pstore_blk module parameters (sizes in KiB, as the module takes them). */
+export interface BlkParams {
+  kmsgSize: number;
+  pmsgSize?: number;
+  consoleSize?: number;
+  ftraceSize?: number;
+  maxReason?: number;
+}
+
+/** The `k=v,…` list the guest passes to insmod pstore_blk (spelled like the fixture harness). */
+export function pblkArg(p: BlkParams): string {
+  const words = ['blkdev=/dev/vda', 'best_effort=y', `kmsg_size=${p.kmsgSize}`];
+  if (p.pmsgSize) words.push(`pmsg_size=${p.pmsgSize}`);
+  if (p.consoleSize) words.push(`console_size=${p.consoleSize}`);
+  if (p.ftraceSize) words.push(`ftrace_size=${p.ftraceSize}`);
+  words.push(`max_reason=${p.maxReason ?? 2}`);
+  return words.join(',');
+}
+
+export interface BlkCrashOptions extends BootOptions {
+  blk: BlkParams;
+  /** The virtio disk the kernel writes (pstore_blk's whole device). */
+  disk: Uint8Array;
+  marker?: string;
+  oops?: number;
+  /** panic: best_effort has no panic_write, so the panic record never reaches the disk. */
+  end?: 'panic' | 'poweroff';
+}
+
+/** Boot with pstore/blk on a virtio disk, Oops (the deferred flush writes them), end; return the disk. */
+export async function kernelBlkCrash(opts: BlkCrashOptions): Promise<CrashResult> {
+  const oops = opts.oops ?? 1;
+  if (oops > MAX_OOPS) throw new RangeError(`at most ${MAX_OOPS} Oopses per boot`);
+  const end = opts.end ?? 'panic';
+  const marker = opts.marker ?? Math.floor(Math.random() * 2 ** 32).toString(16).padStart(8, '0');
+  if (!/^[\w.:-]+$/.test(marker)) throw new RangeError(`marker ${JSON.stringify(marker)} must be one word of [A-Za-z0-9_.:-]`);
+  const words = [...baseCmdline({ memSize: 0x100000, recordSize: 0 }), 'hx.mode=crash', `hx.marker=${marker}`, `hx.end=${end}`, `hx.pblk=${pblkArg(opts.blk)}`, 'panic_on_oops=0'];
+  if (oops) words.push(`hx.oops=${oops}`);
+  const b = await boot(words, opts, undefined, DEFAULT_MEM_ADDRESS, undefined, opts.disk);
+  try {
+    if (!b.result.data.includes(`==CRASHING ${end}==`)) throw new VmBootError('guest did not reach the crash step', b.result.console);
+    const c = b.result.console;
+    const oopsSeen = (c.match(/BUG: kernel NULL pointer dereference/g) ?? []).length;
+    if (oopsSeen !== oops) throw new VmBootError(`expected ${oops} Oops(es) on the console, saw ${oopsSeen}`, c);
+    return { region: new Uint8Array(readFileSync(b.diskFile ?? '')), serial: c, cmdline: b.append, banner: banner(c), bootSeconds: b.result.seconds };
+  } finally {
+    cleanup(b, opts);
+  }
+}
+
+/** Boot with pstore/blk on `disk` and return what /sys/fs/pstore shows; regionAfter is the disk afterwards. */
+export async function kernelBlkRead(disk: Uint8Array, blk: BlkParams, opts: ReadOptions = {}): Promise<KernelView> {
+  const words = [...baseCmdline({ memSize: 0x100000, recordSize: 0 }), 'hx.mode=read', `hx.pblk=${pblkArg(blk)}`];
+  if (opts.erase) words.push('hx.erase=1');
+  const b = await boot(words, opts, undefined, DEFAULT_MEM_ADDRESS, undefined, disk);
+  try {
+    let frames;
+    try {
+      frames = parseReadFrames(b.result.data);
+    } catch (e) {
+      throw new VmBootError(`read boot: ${(e as Error).message}`, b.result.console);
+    }
+    return {
+      ...frames,
+      pstoreLog: frames.dmesg.split('\n').filter((l) => /pstore/i.test(l) && !/command line/i.test(l)),
+      regionAfter: new Uint8Array(readFileSync(b.diskFile ?? '')),
+      serial: b.result.console,
+      cmdline: b.append,
+      banner: banner(b.result.console),
+      bootSeconds: b.result.seconds,
+    };
+  } finally {
+    cleanup(b, opts);
+  }
+}
+
 function firstDifference(a: Uint8Array, b: Uint8Array): number {
   const n = Math.min(a.length, b.length);
   for (let i = 0; i < n; i++) if (a[i] !== b[i]) return i;
@@ -359,7 +441,7 @@ function firstDifference(a: Uint8Array, b: Uint8Array): number {
 }
 
 /** Human-readable differences between the kernel's files and predicted ones; [] when equal. */
-export function diffKernelFiles(kernel: readonly Pick<KernelFile, 'name' | 'data' | 'mtimeEpoch'>[], ours: readonly PredictedFile[]): string[] {
+export function diffKernelFiles(kernel: readonly (Pick<KernelFile, 'name' | 'data' | 'mtimeEpoch'> & { mtimeNsec?: number })[], ours: readonly PredictedFile[]): string[] {
   const diffs: string[] = [];
   const k = new Map(kernel.map((f) => [f.name, f]));
   const o = new Map(ours.map((f) => [f.name, f]));
@@ -375,6 +457,7 @@ export function diffKernelFiles(kernel: readonly Pick<KernelFile, 'name' | 'data
       diffs.push(`${name}: bytes differ at ${at} (kernel ${kf.data.length} B, ours ${f.data.length} B)`);
     }
     if (f.mtimeEpoch !== undefined && f.mtimeEpoch !== kf.mtimeEpoch) diffs.push(`${name}: mtime ${f.mtimeEpoch}, kernel ${kf.mtimeEpoch}`);
+    if (f.mtimeNsec !== undefined && kf.mtimeNsec !== undefined && f.mtimeNsec !== kf.mtimeNsec) diffs.push(`${name}: mtime nsec ${f.mtimeNsec}, kernel ${kf.mtimeNsec}`);
   }
   return diffs;
 }
