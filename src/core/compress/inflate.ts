@@ -7,7 +7,29 @@
  * Distances may reach back further than the window the stream was written
  * with (the kernel inflates into one flat buffer, so zlib allows it too).
  * Bytes after the final block are ignored, as zlib ignores them.
+ *
+ * Speed comes from the fflate/zlib recipe: table lookups that yield symbol,
+ * length base and extra-bit count at once (see inflateTable.ts), a bit
+ * buffer in locals refilled a byte at a time, no allocation in the loop.
  */
+import {
+  buildTable,
+  CLEN_ROOT,
+  CLEN_SYMS,
+  CLEN_TABLE_SIZE,
+  codeSpace,
+  DIST_ROOT,
+  DIST_SYMS,
+  DIST_TABLE_SIZE,
+  isSingleOneBitCode,
+  LIT_ROOT,
+  LIT_SYMS,
+  LIT_TABLE_SIZE,
+  MAXBITS,
+  OP_BASE,
+  OP_EOB,
+  OP_LINK,
+} from './inflateTable.js';
 
 /** Why and where (byte offset in the input) inflating stopped. */
 export class InflateFail extends Error {
@@ -21,89 +43,72 @@ export class InflateFail extends Error {
   }
 }
 
-const MAXBITS = 15;
-const LEN_BASE = new Uint16Array([3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 15, 17, 19, 23, 27, 31, 35, 43, 51, 59, 67, 83, 99, 115, 131, 163, 195, 227, 258]);
-const LEN_EXTRA = new Uint8Array([0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5, 0]);
-const DIST_BASE = new Uint16Array([1, 2, 3, 4, 5, 7, 9, 13, 17, 25, 33, 49, 65, 97, 129, 193, 257, 385, 513, 769, 1025, 1537, 2049, 3073, 4097, 6145, 8193, 12289, 16385, 24577]);
-const DIST_EXTRA = new Uint8Array([0, 0, 0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7, 8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13]);
 const CLEN_ORDER = new Uint8Array([16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 11, 4, 12, 3, 13, 2, 14, 1, 15]);
+const LIT_MASK = (1 << LIT_ROOT) - 1;
+const DIST_MASK = (1 << DIST_ROOT) - 1;
+const CLEN_MASK = (1 << CLEN_ROOT) - 1;
+/** Growth cap for the output buffer when maxOut is huge. */
+const MAX_OUT = 0x7fffffff;
 
-/**
- * Huffman decoding table indexed by the next `bits` input bits (LSB first):
- * entry = symbol << 4 | code length; 0 marks a bit pattern no code uses.
+/*
+ * Tables are built once per dynamic block into these (the inflater runs to
+ * completion without yielding, so one set is enough); fixed-code tables are
+ * built at load.
  */
-interface Huffman {
-  table: Int32Array;
-  bits: number;
-  count: Uint16Array;
-}
-
-function newHuffman(): Huffman {
-  return { table: new Int32Array(1 << MAXBITS), bits: 0, count: new Uint16Array(MAXBITS + 1) };
-}
-
-/**
- * Builds `h` from code lengths. Returns the number of unused codes at the
- * longest length (0 = complete), or -1 when the lengths are over-subscribed.
- */
-function buildHuffman(h: Huffman, lengths: Uint8Array, n: number): number {
-  const count = h.count;
-  count.fill(0);
-  let maxLen = 0;
-  for (let s = 0; s < n; s++) {
-    const l = lengths[s];
-    count[l]++;
-    if (l > maxLen) maxLen = l;
-  }
-  let left = 1;
-  for (let len = 1; len <= MAXBITS; len++) {
-    left <<= 1;
-    left -= count[len];
-    if (left < 0) return -1;
-  }
-  h.bits = maxLen;
-  const size = 1 << maxLen;
-  const table = h.table;
-  table.fill(0, 0, size);
-  if (maxLen === 0) return left;
-  const next = new Uint16Array(MAXBITS + 1);
-  for (let len = 1, code = 0; len <= MAXBITS; len++) {
-    code = (code + (len > 1 ? count[len - 1] : 0)) << 1;
-    next[len] = code;
-  }
-  for (let s = 0; s < n; s++) {
-    const len = lengths[s];
-    if (len === 0) continue;
-    let c = next[len]++;
-    // Codes are sent most significant bit first: reverse them for LSB-first lookup.
-    let rev = 0;
-    for (let i = 0; i < len; i++) {
-      rev = (rev << 1) | (c & 1);
-      c >>= 1;
-    }
-    const entry = (s << 4) | len;
-    for (let i = rev; i < size; i += 1 << len) table[i] = entry;
-  }
-  return left;
-}
-
-/** zlib accepts an incomplete set only when it is a single one-bit code. */
-function acceptable(h: Huffman, left: number, nonzero: number): boolean {
-  if (left < 0) return false;
-  if (left === 0) return true;
-  return nonzero === 1 && h.count[1] === 1;
-}
-
-const fixedLit = newHuffman();
-const fixedDist = newHuffman();
+const dynLit = new Int32Array(LIT_TABLE_SIZE);
+const dynDist = new Int32Array(DIST_TABLE_SIZE);
+const clen = new Int32Array(CLEN_TABLE_SIZE);
+const lengths = new Uint8Array(320);
+const fixedLit = new Int32Array(1 << LIT_ROOT);
+const fixedDist = new Int32Array(1 << DIST_ROOT);
+let fixedLitMax = 0;
+let fixedDistMax = 0;
 {
   const l = new Uint8Array(288);
   l.fill(8, 0, 144);
   l.fill(9, 144, 256);
   l.fill(7, 256, 280);
   l.fill(8, 280, 288);
-  buildHuffman(fixedLit, l, 288);
-  buildHuffman(fixedDist, new Uint8Array(30).fill(5), 30);
+  codeSpace(l, 0, 288);
+  fixedLitMax = buildTable(fixedLit, LIT_ROOT, l, 0, 288, LIT_SYMS);
+  // Only 30 distance codes: the patterns of 30 and 31 stay unused, as before.
+  const d = new Uint8Array(30).fill(5);
+  codeSpace(d, 0, 30);
+  fixedDistMax = buildTable(fixedDist, DIST_ROOT, d, 0, 30, DIST_SYMS);
+}
+
+/*
+ * Bit reading. The decoder keeps up to 31 input bits in a local int and
+ * reads ahead whole bytes; past the end of the input it shifts in zero bytes
+ * (`pos` then runs past `inEnd`). The input has run out once more bits were
+ * consumed than it held: `pos > inEnd && (pos - inEnd) * 8 > bitCnt`. That is
+ * checked when reading ahead, on every error (zlib reports the end of the
+ * input first) and at the end, so consuming a padding bit always ends in
+ * `truncated`, exactly where a decoder reading bit by bit would stop.
+ */
+
+function truncatedInput(inEnd: number): InflateFail {
+  return new InflateFail('unexpected end of input', inEnd, true);
+}
+
+/** The error for `why`, unless the input had already run out. */
+function failAt(why: string, pos: number, bitCnt: number, inEnd: number): InflateFail {
+  if (pos > inEnd && (pos - inEnd) << 3 > bitCnt) return truncatedInput(inEnd);
+  return new InflateFail(why, pos - (bitCnt >> 3));
+}
+
+/** A bit pattern no code uses: an error only if the longest code's worth of real input was there. */
+function badCode(maxLen: number, pos: number, bitCnt: number, inEnd: number): InflateFail {
+  const real = pos > inEnd ? bitCnt - ((pos - inEnd) << 3) : bitCnt;
+  if (real < maxLen) return truncatedInput(inEnd);
+  return new InflateFail('invalid Huffman code', pos - (bitCnt >> 3));
+}
+
+/** A bigger output buffer (at least `need`, at most `limit` bytes). */
+function grow(out: Uint8Array, need: number, limit: number): Uint8Array {
+  const bigger = new Uint8Array(Math.min(limit, Math.max(need, out.length * 2)));
+  bigger.set(out);
+  return bigger;
 }
 
 export interface InflateResult {
@@ -114,51 +119,27 @@ export interface InflateResult {
 
 /** Inflates a raw deflate stream starting at `start`; throws InflateFail. */
 export function inflateRaw(src: Uint8Array, maxOut: number, start = 0): InflateResult {
-  const out = new Uint8Array(Math.max(0, maxOut));
-  const outEnd = out.length;
+  const limit = maxOut > 0 ? Math.min(Math.floor(maxOut), MAX_OUT) : 0;
   const inEnd = src.length;
-  let pos = start; // next input byte
+  // Log text deflates 3 to 6 times; start big enough for that, grow by doubling.
+  let out: Uint8Array = new Uint8Array(Math.min(limit, Math.max(4096, (inEnd - start) * 8)));
+  let outLen = out.length;
+  let op = 0;
+  let pos = start; // next input byte to read ahead
   let bitBuf = 0;
   let bitCnt = 0;
-  let op = 0;
-
-  const bits = (need: number): number => {
-    while (bitCnt < need) {
-      if (pos >= inEnd) throw new InflateFail('unexpected end of input', pos, true);
-      bitBuf |= src[pos++] << bitCnt;
-      bitCnt += 8;
-    }
-    const v = bitBuf & ((1 << need) - 1);
-    bitBuf >>>= need;
-    bitCnt -= need;
-    return v;
-  };
-  const decode = (h: Huffman): number => {
-    const tb = h.bits;
-    while (bitCnt < tb && pos < inEnd) {
-      bitBuf |= src[pos++] << bitCnt;
-      bitCnt += 8;
-    }
-    const e = h.table[bitBuf & ((1 << tb) - 1)];
-    const len = e & 15;
-    if (len === 0 || len > bitCnt) {
-      if (bitCnt < tb) throw new InflateFail('unexpected end of input', pos, true);
-      throw new InflateFail('invalid Huffman code', pos);
-    }
-    bitBuf >>>= len;
-    bitCnt -= len;
-    return e >>> 4;
-  };
-
-  const lengths = new Uint8Array(320);
-  const dynLit = newHuffman();
-  const dynDist = newHuffman();
-  const clen = newHuffman();
-
   let last = 0;
   do {
-    last = bits(1);
-    const type = bits(2);
+    while (bitCnt < 3) {
+      if (pos < inEnd) bitBuf |= src[pos] << bitCnt;
+      pos++;
+      bitCnt += 8;
+    }
+    last = bitBuf & 1;
+    const type = (bitBuf >>> 1) & 3;
+    bitBuf >>>= 3;
+    bitCnt -= 3;
+    if (pos > inEnd && (pos - inEnd) << 3 > bitCnt) throw truncatedInput(inEnd);
     if (type === 0) {
       // Stored blocks start at a byte boundary; give back whole bytes read ahead.
       pos -= bitCnt >> 3;
@@ -170,28 +151,66 @@ export function inflateRaw(src: Uint8Array, maxOut: number, start = 0): InflateR
       if (len !== (~nlen & 0xffff)) throw new InflateFail('invalid stored block lengths', pos);
       pos += 4;
       if (inEnd - pos < len) throw new InflateFail('unexpected end of input', inEnd, true);
-      if (outEnd - op < len) throw new InflateFail(`output larger than ${maxOut} bytes`, pos);
+      if (limit - op < len) throw new InflateFail(`output larger than ${maxOut} bytes`, pos);
+      if (outLen - op < len) {
+        out = grow(out, op + len, limit);
+        outLen = out.length;
+      }
       out.set(src.subarray(pos, pos + len), op);
       op += len;
       pos += len;
       continue;
     }
-    let lit: Huffman;
-    let dist: Huffman;
+    let lt: Int32Array;
+    let dt: Int32Array;
+    let litMax: number;
+    let distMax: number;
     if (type === 1) {
-      lit = fixedLit;
-      dist = fixedDist;
+      lt = fixedLit;
+      dt = fixedDist;
+      litMax = fixedLitMax;
+      distMax = fixedDistMax;
     } else if (type === 2) {
-      const nlen = bits(5) + 257;
-      const ndist = bits(5) + 1;
-      const ncode = bits(4) + 4;
-      if (nlen > 286 || ndist > 30) throw new InflateFail('too many length or distance symbols', pos);
+      while (bitCnt < 14) {
+        if (pos < inEnd) bitBuf |= src[pos] << bitCnt;
+        pos++;
+        bitCnt += 8;
+      }
+      const nlen = (bitBuf & 31) + 257;
+      const ndist = ((bitBuf >>> 5) & 31) + 1;
+      const ncode = ((bitBuf >>> 10) & 15) + 4;
+      bitBuf >>>= 14;
+      bitCnt -= 14;
+      if (nlen > 286 || ndist > 30) throw failAt('too many length or distance symbols', pos, bitCnt, inEnd);
       lengths.fill(0, 0, 19);
-      for (let i = 0; i < ncode; i++) lengths[CLEN_ORDER[i]] = bits(3);
-      if (buildHuffman(clen, lengths, 19) !== 0) throw new InflateFail('invalid code lengths set', pos);
+      for (let i = 0; i < ncode; i++) {
+        if (bitCnt < 3) {
+          if (pos < inEnd) bitBuf |= src[pos] << bitCnt;
+          pos++;
+          bitCnt += 8;
+        }
+        lengths[CLEN_ORDER[i]] = bitBuf & 7;
+        bitBuf >>>= 3;
+        bitCnt -= 3;
+      }
+      if (codeSpace(lengths, 0, 19) !== 0) throw failAt('invalid code lengths set', pos, bitCnt, inEnd);
+      const clenMax = buildTable(clen, CLEN_ROOT, lengths, 0, 19, CLEN_SYMS);
+      const total = nlen + ndist;
       let i = 0;
-      while (i < nlen + ndist) {
-        const sym = decode(clen);
+      while (i < total) {
+        // A code (at most 7 bits) and its repeat count (at most 7 bits).
+        while (bitCnt < 14) {
+          if (pos < inEnd) bitBuf |= src[pos] << bitCnt;
+          pos++;
+          bitCnt += 8;
+        }
+        if (pos > inEnd && (pos - inEnd) << 3 > bitCnt) throw truncatedInput(inEnd);
+        const e = clen[bitBuf & CLEN_MASK];
+        const n = e & 15;
+        if (n === 0) throw badCode(clenMax, pos, bitCnt, inEnd);
+        bitBuf >>>= n;
+        bitCnt -= n;
+        const sym = e >>> 16;
         if (sym < 16) {
           lengths[i++] = sym;
           continue;
@@ -199,57 +218,149 @@ export function inflateRaw(src: Uint8Array, maxOut: number, start = 0): InflateR
         let value = 0;
         let rep: number;
         if (sym === 16) {
-          if (i === 0) throw new InflateFail('invalid bit length repeat', pos);
+          if (i === 0) throw failAt('invalid bit length repeat', pos, bitCnt, inEnd);
           value = lengths[i - 1];
-          rep = 3 + bits(2);
-        } else if (sym === 17) rep = 3 + bits(3);
-        else rep = 11 + bits(7);
-        if (i + rep > nlen + ndist) throw new InflateFail('invalid bit length repeat', pos);
-        while (rep--) lengths[i++] = value;
+          rep = 3 + (bitBuf & 3);
+          bitBuf >>>= 2;
+          bitCnt -= 2;
+        } else if (sym === 17) {
+          rep = 3 + (bitBuf & 7);
+          bitBuf >>>= 3;
+          bitCnt -= 3;
+        } else {
+          rep = 11 + (bitBuf & 127);
+          bitBuf >>>= 7;
+          bitCnt -= 7;
+        }
+        if (i + rep > total) throw failAt('invalid bit length repeat', pos, bitCnt, inEnd);
+        lengths.fill(value, i, i + rep);
+        i += rep;
       }
-      if (lengths[256] === 0) throw new InflateFail('invalid code -- missing end-of-block', pos);
-      const litLens = lengths.subarray(0, nlen);
-      let nz = 0;
-      for (let k = 0; k < nlen; k++) if (litLens[k]) nz++;
-      if (!acceptable(dynLit, buildHuffman(dynLit, litLens, nlen), nz)) throw new InflateFail('invalid literal/lengths set', pos);
-      const distLens = lengths.slice(nlen, nlen + ndist);
-      nz = 0;
-      for (let k = 0; k < ndist; k++) if (distLens[k]) nz++;
-      const dl = buildHuffman(dynDist, distLens, ndist);
+      if (pos > inEnd && (pos - inEnd) << 3 > bitCnt) throw truncatedInput(inEnd);
+      if (lengths[256] === 0) throw failAt('invalid code -- missing end-of-block', pos, bitCnt, inEnd);
+      const ll = codeSpace(lengths, 0, nlen);
+      if (ll !== 0 && (ll < 0 || !isSingleOneBitCode())) throw failAt('invalid literal/lengths set', pos, bitCnt, inEnd);
+      litMax = buildTable(dynLit, LIT_ROOT, lengths, 0, nlen, LIT_SYMS);
+      const dl = codeSpace(lengths, nlen, ndist);
       // zlib allows an empty distance set (then any distance code is an error).
-      if (nz !== 0 && !acceptable(dynDist, dl, nz)) throw new InflateFail('invalid distances set', pos);
-      lit = dynLit;
-      dist = dynDist;
+      if (dl !== 0 && (dl < 0 || !isSingleOneBitCode()) && dl !== 1 << MAXBITS) {
+        throw failAt('invalid distances set', pos, bitCnt, inEnd);
+      }
+      distMax = buildTable(dynDist, DIST_ROOT, lengths, nlen, ndist, DIST_SYMS);
+      lt = dynLit;
+      dt = dynDist;
     } else {
-      throw new InflateFail('invalid block type', pos);
+      throw failAt('invalid block type', pos, bitCnt, inEnd);
     }
 
+    // The hot loop: one literal/length code per turn, bits refilled once up front.
     for (;;) {
-      const sym = decode(lit);
-      if (sym < 256) {
-        if (op >= outEnd) throw new InflateFail(`output larger than ${maxOut} bytes`, pos);
-        out[op++] = sym;
+      if (bitCnt < 20) {
+        if (pos + 4 <= inEnd) {
+          do {
+            bitBuf |= src[pos++] << bitCnt;
+            bitCnt += 8;
+          } while (bitCnt < 24);
+        } else {
+          do {
+            if (pos < inEnd) bitBuf |= src[pos] << bitCnt;
+            pos++;
+            bitCnt += 8;
+          } while (bitCnt < 24);
+          if (pos > inEnd && (pos - inEnd) << 3 > bitCnt) throw truncatedInput(inEnd);
+        }
+      }
+      let e = lt[bitBuf & LIT_MASK];
+      let n = e & 15;
+      if (n === 0) throw badCode(litMax, pos, bitCnt, inEnd);
+      if (e & (OP_LINK << 4)) {
+        bitBuf >>>= n;
+        bitCnt -= n;
+        e = lt[(e >>> 16) + (bitBuf & ((1 << ((e >>> 4) & 15)) - 1))];
+        n = e & 15;
+        if (n === 0) throw badCode(litMax, pos, bitCnt, inEnd);
+      }
+      bitBuf >>>= n;
+      bitCnt -= n;
+      if ((e & 0x7f0) === 0) {
+        // A literal (OP_LIT is 0).
+        if (op >= outLen) {
+          if (op >= limit) throw failAt(`output larger than ${maxOut} bytes`, pos, bitCnt, inEnd);
+          out = grow(out, op + 1, limit);
+          outLen = out.length;
+        }
+        out[op++] = e >>> 16;
         continue;
       }
-      if (sym === 256) break;
-      const li = sym - 257;
-      if (li >= 29) throw new InflateFail('invalid literal/length code', pos);
-      const len = LEN_BASE[li] + bits(LEN_EXTRA[li]);
-      const di = decode(dist);
-      if (di >= 30) throw new InflateFail('invalid distance code', pos);
-      const d = DIST_BASE[di] + bits(DIST_EXTRA[di]);
-      if (d > op) throw new InflateFail('invalid distance too far back', pos);
-      if (outEnd - op < len) throw new InflateFail(`output larger than ${maxOut} bytes`, pos);
-      let from = op - d;
-      if (d >= len) {
+      let kind = (e >>> 4) & 127;
+      if (kind < OP_BASE) {
+        if (kind === OP_EOB) break;
+        throw failAt('invalid literal/length code', pos, bitCnt, inEnd);
+      }
+      let extra = kind - OP_BASE;
+      const len = (e >>> 16) + (bitBuf & ((1 << extra) - 1));
+      bitBuf >>>= extra;
+      bitCnt -= extra;
+
+      if (bitCnt < 15) {
+        if (pos + 4 <= inEnd) {
+          do {
+            bitBuf |= src[pos++] << bitCnt;
+            bitCnt += 8;
+          } while (bitCnt < 24);
+        } else {
+          do {
+            if (pos < inEnd) bitBuf |= src[pos] << bitCnt;
+            pos++;
+            bitCnt += 8;
+          } while (bitCnt < 24);
+          if (pos > inEnd && (pos - inEnd) << 3 > bitCnt) throw truncatedInput(inEnd);
+        }
+      }
+      e = dt[bitBuf & DIST_MASK];
+      n = e & 15;
+      if (n === 0) throw badCode(distMax, pos, bitCnt, inEnd);
+      if (e & (OP_LINK << 4)) {
+        bitBuf >>>= n;
+        bitCnt -= n;
+        e = dt[(e >>> 16) + (bitBuf & ((1 << ((e >>> 4) & 15)) - 1))];
+        n = e & 15;
+        if (n === 0) throw badCode(distMax, pos, bitCnt, inEnd);
+      }
+      bitBuf >>>= n;
+      bitCnt -= n;
+      kind = (e >>> 4) & 127;
+      if (kind < OP_BASE) throw failAt('invalid distance code', pos, bitCnt, inEnd);
+      extra = kind - OP_BASE;
+      if (bitCnt < extra) {
+        do {
+          if (pos < inEnd) bitBuf |= src[pos] << bitCnt;
+          pos++;
+          bitCnt += 8;
+        } while (bitCnt < 24);
+      }
+      const dist = (e >>> 16) + (bitBuf & ((1 << extra) - 1));
+      bitBuf >>>= extra;
+      bitCnt -= extra;
+      if (dist > op) throw failAt('invalid distance too far back', pos, bitCnt, inEnd);
+      if (outLen - op < len) {
+        if (limit - op < len) throw failAt(`output larger than ${maxOut} bytes`, pos, bitCnt, inEnd);
+        out = grow(out, op + len, limit);
+        outLen = out.length;
+      }
+      // Byte by byte: overlapping copies (dist < len) repeat the last `dist` bytes.
+      let from = op - dist;
+      const end = op + len;
+      if (len > 32 && dist >= len) {
         out.copyWithin(op, from, from + len);
-        op += len;
+        op = end;
       } else {
-        for (let k = 0; k < len; k++) out[op++] = out[from++];
+        while (op < end) out[op++] = out[from++];
       }
     }
   } while (!last);
-  return { data: out.slice(0, op), consumed: pos - (bitCnt >> 3) };
+  if (pos > inEnd && (pos - inEnd) << 3 > bitCnt) throw truncatedInput(inEnd);
+  return { data: op === out.length ? out : out.slice(0, op), consumed: pos - (bitCnt >> 3) };
 }
 
 /** Adler-32 as zlib computes it. */
