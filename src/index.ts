@@ -30,8 +30,50 @@ export {
   parseFtraceText,
   removeRecord,
   type DumpOptions,
+  type DumpSummary,
+  type FtraceInputRecord,
   type WriteImageOptions,
 } from './api/writeImage.js';
+export type { PstoreImage, PstoreImageKind } from './api/image.js';
+export { BlkImage, blkDefaultParams, type BlkImageOptions, type BlkZoneReport } from './api/blkImage.js';
+export {
+  createBlk,
+  openBlkForWrite,
+  dumpToBlkImage,
+  appendBlkConsole,
+  appendBlkPmsg,
+  appendBlkFtrace,
+  removeBlkRecord,
+  blkDumpReachesDevice,
+  type BlkCreateOptions,
+  type BlkDumpSummary,
+  type BlkWriteOptions,
+} from './api/blkWrite.js';
+export { dumpToAnyImage, appendConsoleAny, appendPmsgAny, appendFtraceAny, removeRecordAny, type AnyImage } from './api/anyImageWrite.js';
+export {
+  decodePmsg,
+  pmsgToLogcat,
+  formatThreadtime,
+  logcatTime,
+  encodePmsgRecord,
+  textPayload,
+  eventPayload,
+  LogId,
+  LogPriority,
+  EventType,
+  LOGGER_MAGIC,
+  LOGGER_ENTRY_MAX_PAYLOAD,
+  LOG_HEADER_SIZE,
+  PMSG_HEADER_SIZE,
+  PMSG_FRAME_HEADER,
+  type EventValue,
+  type LogcatEntry,
+  type LogcatOptions,
+  type PmsgDecodeResult,
+  type PmsgRecordFields,
+  type SkippedRun,
+} from './core/logcat.js';
+export * from './scan/index.js';
 export { Pstore, DEFAULT_KMSG_BYTES, type PstoreOptions } from './core/platform.js';
 export { pstoreFiles, type PstoreFsOptions } from './core/pstoreFs.js';
 export { SymbolMap, formatFtraceText, combineFtraceLog } from './core/ftrace.js';

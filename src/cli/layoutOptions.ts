@@ -18,6 +18,8 @@ import { compressorNames } from '../core/compress/registry.js';
 import { SymbolMap } from '../core/ftrace.js';
 import { LayoutError, PstoreError, UsageError } from '../errors.js';
 import { describeFsError, openImageFile, type FileRegion } from '../node/fileRegion.js';
+import { scanFile } from '../node/scanFile.js';
+import { AUTO_MIN_CONFIDENCE, bestRegion, type ScanRegion } from '../scan/index.js';
 
 /** Raw layout flags as commander hands them over (strings, unparsed). */
 export interface LayoutFlags {
@@ -38,6 +40,8 @@ export interface LayoutFlags {
   backend?: string;
   /** pstore_blk kmsg_size, KiB. */
   kmsgSize?: string;
+  /** Infer the layout by scanning the file (`--auto`); only --kernel may be given with it. */
+  auto?: boolean;
 }
 
 /** The reading kernel's view: decompression, symbols, ftrace walk. */
@@ -338,9 +342,20 @@ export interface OpenedAnyImage {
 
 /**
  * Opens IMAGE as the backend the flags name (ramoops or pstore/blk): what
- * the read commands use. Discriminate on `image.kind`.
+ * the read commands use. Discriminate on `image.kind`. With `--auto` the
+ * layout comes from a scan of the file, and `note` hears what was inferred.
  */
-export function openPstoreImage(path: string, flags: LayoutFlags & ReadFlags, options: { write?: boolean; warn?: (msg: string) => void } = {}): OpenedAnyImage {
+export function openPstoreImage(
+  path: string,
+  flags: LayoutFlags & ReadFlags,
+  options: { write?: boolean; warn?: (msg: string) => void; note?: (msg: string) => void } = {},
+): OpenedAnyImage {
+  if (flags.auto) {
+    if (options.write) throw new UsageError('--auto is for reading; give the layout flags to write');
+    const auto = autoLayout(path, flags);
+    (options.note ?? options.warn)?.(auto.message);
+    flags = auto.flags;
+  }
   if (resolveBackend(flags) === 'ramoops') return openImage(path, flags, options);
   const opts = blkImageOptions(flags);
   const file = openImageFile(path, { write: options.write });
@@ -353,4 +368,125 @@ export function openPstoreImage(path: string, flags: LayoutFlags & ReadFlags, op
     file.close();
     throw e;
   }
+}
+
+// ---- --auto: the layout from a scan of the file ----
+
+/** Layout flags that --auto infers; giving one of them too is a usage error (--kernel overrides). */
+const AUTO_CONFLICTS = [
+  ['params', '--params'],
+  ['backend', '--backend'],
+  ['offset', '--offset'],
+  ['memSize', '--mem-size'],
+  ['recordSize', '--record-size'],
+  ['consoleSize', '--console-size'],
+  ['ftraceSize', '--ftrace-size'],
+  ['pmsgSize', '--pmsg-size'],
+  ['ecc', '--ecc'],
+  ['maxReason', '--max-reason'],
+  ['ftraceCpus', '--ftrace-cpus'],
+  ['arch', '--arch'],
+  ['kmsgSize', '--kmsg-size'],
+] as const satisfies ReadonlyArray<readonly [keyof LayoutFlags, string]>;
+
+/** Adds `--auto` (read commands). */
+export function addAutoOption(cmd: Command): Command {
+  return cmd.addOption(
+    new Option(
+      '--auto',
+      "infer the ramoops layout (offset, sizes, ECC, kernel, ftrace CPUs) by scanning the file as `pstore scan` does, and say what was inferred; no other layout flag but --kernel, which overrides the inferred kernel profile (e.g. debian-6.1, which a scan cannot tell from 6.1)",
+    ).helpGroup(LAYOUT_GROUP),
+  );
+}
+
+const hex = (n: number): string => `0x${n.toString(16)}`;
+
+/** The explicit flags that describe an inferred region (what --auto uses, and prints). */
+export function regionLayoutFlags(r: ScanRegion, kernel?: string): LayoutFlags {
+  const p = r.params;
+  const flags: LayoutFlags = {
+    offset: hex(r.offset),
+    memSize: hex(p.mem_size),
+    recordSize: hex(p.record_size),
+    consoleSize: hex(p.console_size),
+    ftraceSize: hex(p.ftrace_size),
+    pmsgSize: hex(p.pmsg_size),
+    ecc: String(p.ecc),
+    kernel: kernel ?? r.kernel,
+  };
+  if (p.ftrace_size) flags.ftraceCpus = String(r.ftraceCpus);
+  if (!r.littleEndian) flags.arch = r.arch;
+  return flags;
+}
+
+/** `--offset 0x… --mem-size 0x… …` for a flags object (the order `pstore scan` prints). */
+export function formatLayoutFlags(flags: LayoutFlags): string {
+  const order: [keyof LayoutFlags, string][] = [
+    ['offset', '--offset'],
+    ['memSize', '--mem-size'],
+    ['recordSize', '--record-size'],
+    ['consoleSize', '--console-size'],
+    ['ftraceSize', '--ftrace-size'],
+    ['pmsgSize', '--pmsg-size'],
+    ['ecc', '--ecc'],
+    ['kernel', '--kernel'],
+    ['ftraceCpus', '--ftrace-cpus'],
+    ['arch', '--arch'],
+  ];
+  return order
+    .filter(([k]) => flags[k] !== undefined)
+    .map(([k, name]) => `${name} ${String(flags[k])}`)
+    .join(' ');
+}
+
+export interface AutoLayout {
+  region: ScanRegion;
+  /** The flags the command then runs with: the inferred layout as explicit flags, plus its other flags. */
+  flags: LayoutFlags;
+  /** One line for stderr (no prefix, no newline): what was inferred and the equivalent flags. */
+  message: string;
+}
+
+/**
+ * `--auto`: scans PATH (streamed, constant memory) and turns the most
+ * trusted ramoops region into explicit layout flags. Layout flags given
+ * alongside are a usage error rather than silently mixed with inferred ones,
+ * which could describe a layout that matches nothing; --kernel is the
+ * exception and overrides only the kernel profile. Nothing convincing
+ * found: a one-line PstoreError (exit 1).
+ */
+export function autoLayout<F extends LayoutFlags>(path: string, flags: F): AutoLayout & { flags: F } {
+  const given = AUTO_CONFLICTS.filter(([k]) => flags[k] !== undefined).map(([, name]) => name);
+  if (given.length) {
+    throw new UsageError(`--auto infers the layout: drop ${given.join(', ')} (or drop --auto); only --kernel may be given with --auto, to override the inferred kernel profile`);
+  }
+  let scan;
+  try {
+    scan = scanFile(path, { dumpName: path });
+  } catch (e) {
+    const err = describeFsError(e, 'read', path);
+    throw err instanceof PstoreError ? err : e;
+  }
+  const trusted = scan.regions.filter((r) => r.confidence >= AUTO_MIN_CONFIDENCE);
+  const best = bestRegion(trusted.filter((r) => !r.truncated)) ?? bestRegion(trusted);
+  if (!best) {
+    const top = scan.regions.reduce<ScanRegion | null>((a, r) => (!a || r.confidence > a.confidence ? r : a), null);
+    throw new PstoreError(
+      `--auto: no ramoops region found in '${path}' with confidence >= ${AUTO_MIN_CONFIDENCE}` +
+        (top ? ` (best candidate at ${hex(top.offset)}: confidence ${top.confidence.toFixed(2)})` : ` (${scan.candidates.length} zone header candidates)`) +
+        '; give the layout flags (pstore scan lists what was found; pstore/blk devices: --backend blk)',
+    );
+  }
+  if (best.truncated) throw new PstoreError(`--auto: the ramoops region at ${hex(best.offset)} in '${path}' runs past the end of the file (truncated dump?); pstore scan shows what was found`);
+  const layout = regionLayoutFlags(best, flags.kernel);
+  const p = best.params;
+  const kernel = flags.kernel !== undefined && flags.kernel !== best.kernel ? `kernel ${flags.kernel} (--kernel; inferred ${best.kernel})` : `kernel ${best.kernel}`;
+  const others = trusted.length - 1;
+  const message =
+    `--auto: ramoops region at offset ${hex(best.offset)} (confidence ${best.confidence.toFixed(2)}): ` +
+    `mem_size ${hex(p.mem_size)}, record_size ${hex(p.record_size)}, console_size ${hex(p.console_size)}, ftrace_size ${hex(p.ftrace_size)}` +
+    `${p.ftrace_size ? ` (${best.ftraceCpus} CPU${best.ftraceCpus === 1 ? '' : 's'})` : ''}, pmsg_size ${hex(p.pmsg_size)}, ecc ${p.ecc}, ${kernel}` +
+    `${best.littleEndian ? '' : `, ${best.arch} (big-endian)`}; same as: ${formatLayoutFlags(layout)}` +
+    (others > 0 ? `; ${others} other region${others === 1 ? '' : 's'} found (pstore scan lists them)` : '');
+  return { region: best, flags: { ...flags, ...layout, auto: undefined }, message };
 }

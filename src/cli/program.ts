@@ -31,13 +31,21 @@ Examples:
   $ pstore write ramoops.bin --console console.log --record-size 64K --ecc 16
   # find regions in a whole-RAM dump without knowing the parameters
   $ pstore scan ram.dump
+  $ pstore extract ram.dump out/ --auto          # layout inferred, said on stderr
+  $ pstore ls ram.dump --auto --kernel debian-6.1 --json
+  # pstore/blk devices (sizes in KiB, as the pstore_blk parameters)
+  $ pstore create disk.img --backend blk --mem-size 256K --kmsg-size 64
+  $ pstore dump disk.img --backend blk --kmsg-size 64 --reason oops --log crash.txt
+  $ pstore ls disk.img --backend blk --kmsg-size 64
   # the web viewer: zone map, ECC health, records
   $ pstore view ramoops.bin --params ramoops.json
 
 Numbers: decimal, 0x-hex, or with K/M/G (binary). --params FILE.json takes the
 module parameter names (mem_size, record_size, console_size, ftrace_size,
 pmsg_size, ecc, max_reason, mem_address; also {"ramoops": {...}}); flags
-override the file. Run 'pstore help COMMAND' for a command's options.
+override the file. --auto (read commands) infers the layout instead and takes
+no other layout flag but --kernel, which overrides the inferred kernel
+profile. Run 'pstore help COMMAND' for a command's options.
 Exit status: 0 ok, 1 bad or unrecoverable data, 2 usage error.
 `;
 

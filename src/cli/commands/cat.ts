@@ -6,7 +6,7 @@ import { Option, type Command } from 'commander';
 import { pmsgToLogcat } from '../../core/logcat.js';
 import { UsageError } from '../../errors.js';
 import type { CliIo } from '../io.js';
-import { addLayoutOptions, addReadOptions, openPstoreImage, type LayoutFlags, type ReadFlags } from '../layoutOptions.js';
+import { addAutoOption, addLayoutOptions, addReadOptions, openPstoreImage, type LayoutFlags, type ReadFlags } from '../layoutOptions.js';
 
 export interface CatFlags extends LayoutFlags, ReadFlags {
   /** raw (default): the file's bytes; logcat: pmsg decoded as logcat threadtime lines. */
@@ -14,7 +14,7 @@ export interface CatFlags extends LayoutFlags, ReadFlags {
 }
 
 export function catCommand(imagePath: string, name: string, flags: CatFlags, io: CliIo): number {
-  const { image, close } = openPstoreImage(imagePath, flags, { warn: (w) => io.stderr(`pstore: warning: ${w}\n`) });
+  const { image, close } = openPstoreImage(imagePath, flags, { warn: (w) => io.stderr(`pstore: warning: ${w}\n`), note: (m) => io.stderr(`pstore: ${m}\n`) });
   try {
     const file = image.file(name);
     if (flags.format === 'logcat') {
@@ -59,6 +59,7 @@ export function registerCat(program: Command, io: CliIo, done: (code: number) =>
         .default('raw'),
     );
   addLayoutOptions(cmd);
+  addAutoOption(cmd);
   addReadOptions(cmd);
   cmd.action((image: string, name: string, flags: CatFlags) => done(catCommand(image, name, flags, io)));
 }

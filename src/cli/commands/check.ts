@@ -10,7 +10,7 @@ import { kmsgDumpReasonStr } from '../../backends/blk/zoneFormat.js';
 import { BlockHealth } from '../../zone/persistentRamZone.js';
 import { hex, table } from '../format.js';
 import type { CliIo } from '../io.js';
-import { addLayoutOptions, openPstoreImage, type LayoutFlags } from '../layoutOptions.js';
+import { addAutoOption, addLayoutOptions, openPstoreImage, type LayoutFlags } from '../layoutOptions.js';
 
 export interface CheckFlags extends LayoutFlags {
   json?: boolean;
@@ -146,7 +146,7 @@ function blkCheck(image: BlkImage, flags: CheckFlags, io: CliIo): number {
 }
 
 export function checkCommand(imagePath: string, flags: CheckFlags, io: CliIo): number {
-  const { image, close } = openPstoreImage(imagePath, flags, { warn: (w) => io.stderr(`pstore: warning: ${w}\n`) });
+  const { image, close } = openPstoreImage(imagePath, flags, { warn: (w) => io.stderr(`pstore: warning: ${w}\n`), note: (m) => io.stderr(`pstore: ${m}\n`) });
   try {
     if (image.kind === 'blk') return blkCheck(image, flags, io);
     const report = checkReport(image.zones());
@@ -192,5 +192,6 @@ export function registerCheck(program: Command, io: CliIo, done: (code: number) 
     .argument('<image>', 'ramoops region, RAM dump (with --offset), or pstore/blk device image (--backend blk)')
     .option('--json', 'JSON report {zones: [...], corrected, bad_blocks, ok}');
   addLayoutOptions(cmd);
+  addAutoOption(cmd);
   cmd.action((image: string, flags: CheckFlags) => done(checkCommand(image, flags, io)));
 }

@@ -6,6 +6,7 @@
  * as the kernel writes it.
  */
 import { Option, type Command } from 'commander';
+import { dumpToBlkImage, type BlkWriteOptions } from '../../api/blkWrite.js';
 import { dumpToImage, type DumpOptions, type WriteImageOptions } from '../../api/writeImage.js';
 import { kernelProfile } from '../../backends/ramoops/kernelProfile.js';
 import { parseSize } from '../../backends/ramoops/params.js';
@@ -19,8 +20,8 @@ import { KMSG_DUMP_EMERG, KMSG_DUMP_OOPS, KMSG_DUMP_PANIC, KMSG_DUMP_SHUTDOWN, k
 import { installNodeDeflate } from '../../node/deflate.js';
 import type { Region } from '../../region/region.js';
 import type { CliIo } from '../io.js';
-import { addLayoutOptions, resolveLayout } from '../layoutOptions.js';
-import { addForceOption, openWritable, readInput, withImageFile, type WriteFlags } from './write.js';
+import { addLayoutOptions, blkImageOptions, resolveBackend, resolveLayout } from '../layoutOptions.js';
+import { addForceOption, openBlkWritable, openWritable, readInput, reportBlkForced, withImageFile, WRITE_FORCE_HELP, type WriteFlags } from './write.js';
 
 export interface DumpFlags extends WriteFlags {
   reason?: string[];
@@ -85,7 +86,7 @@ export async function prepareDump(flags: DumpFlags, now: Date): Promise<DumpPlan
   const kmsgBytes = flags.kmsgBytes !== undefined ? positive(flags.kmsgBytes, '--kmsg-bytes') : DEFAULT_KMSG_BYTES;
   const compress = flags.compress ?? 'none';
   if (compress !== 'none' && !isCompressorName(compress)) throw new UsageError(`--compress: '${compress}' is not one of none, ${compressorNames.join(', ')}`);
-  const kernel = kernelProfile(resolveLayout(flags).kernel);
+  const kernel = kernelProfile(resolveBackend(flags) === 'blk' ? blkImageOptions({ ...flags, compress: undefined }).kernel : resolveLayout(flags).kernel);
   const modern = kernel.compression === 'zlib';
   if (modern && compress !== 'none' && compress !== 'deflate') {
     throw new UsageError(`--compress ${compress}: Linux ${kernel.name} (6.6 and later) compresses with deflate only; use --compress deflate or none, or --kernel 6.1`);
@@ -118,6 +119,8 @@ export interface DumpedRecord {
 export interface DumpReport {
   dumped: number;
   skipped: KmsgDumpReasonCode[];
+  /** pstore/blk without panic_write: dumps the backend took but that never reach the device. */
+  notWritten: KmsgDumpReasonCode[];
   maxReason: number;
   records: DumpedRecord[];
   formatted: string[];
@@ -145,7 +148,34 @@ export function dumpRegion(region: Region, options: WriteImageOptions, plan: Dum
       overwritten: seq.indexOf(zone, i + 1) >= 0,
     };
   });
-  return { dumped: summary.dumped, skipped: summary.skipped, maxReason: w.image.layout.params.max_reason, records, formatted: w.formatted.map((z) => z.label) };
+  return { dumped: summary.dumped, skipped: summary.skipped, notWritten: [], maxReason: w.image.layout.params.max_reason, records, formatted: w.formatted.map((z) => z.label) };
+}
+
+/** Runs the dumps on a pstore/blk device (one boot of a kernel on it). */
+export function dumpBlkRegion(region: Region, options: BlkWriteOptions, plan: DumpPlan, io?: CliIo): DumpReport {
+  const w = openBlkWritable(region, options);
+  if (io) reportBlkForced(w, io);
+  const summary = dumpToBlkImage(w.image, plan);
+  const files = w.image.files();
+  const states = w.image.zones();
+  const seq = w.tracker.sequence.filter((z) => z.type === 'dmesg');
+  const records = seq.map((zone, i): DumpedRecord => {
+    const f = files.find((x) => x.type === 'dmesg' && x.id === zone.index);
+    const text = f ? new TextDecoder('latin1').decode(f.content.subarray(0, 96)) : '';
+    return {
+      name: f?.name ?? `dmesg-pstore_blk-${zone.index}`,
+      zone: zone.label,
+      offset: zone.offset + (options.offset ?? 0),
+      // Uncompressed dumps read back with the kernel's `Oops: Total N times` line first.
+      header: /^(?:.*\n)?(\w+#\d+ Part\d+)\n/.exec(text)?.[1] ?? null,
+      stored: states.find((r) => r.zone === zone || r.zone.offset === zone.offset)?.header.datalen ?? 0,
+      compressed: f?.compressed ?? false,
+      compression: f?.compression ?? null,
+      size: f?.content.length ?? 0,
+      overwritten: seq.indexOf(zone, i + 1) >= 0,
+    };
+  });
+  return { dumped: summary.dumped, skipped: summary.skipped, notWritten: summary.notWritten, maxReason: w.image.layout.maxReason, records, formatted: [] };
 }
 
 function describe(r: DumpedRecord): string {
@@ -156,13 +186,22 @@ function describe(r: DumpedRecord): string {
 
 export async function dumpCommand(imagePath: string, flags: DumpFlags, io: CliIo): Promise<number> {
   const plan = await prepareDump(flags, io.now());
-  const report = withImageFile(imagePath, flags, io, (region, options) => dumpRegion(region, options, plan));
+  const report = withImageFile(imagePath, flags, io, (region, target) =>
+    target.kind === 'blk' ? dumpBlkRegion(region, target.options, plan, io) : dumpRegion(region, target.options, plan),
+  );
+  const backend = resolveBackend(flags) === 'blk' ? 'pstore_blk' : 'ramoops';
   if (report.formatted.length) io.stderr(`pstore: --force: formatted ${report.formatted.join(', ')}\n`);
   for (const reason of report.skipped) {
-    io.stderr(`pstore: warning: --reason ${kmsgDumpReasonString(reason).toLowerCase()} skipped: max_reason ${report.maxReason} does not admit it (the kernel would not call ramoops; raise --max-reason)\n`);
+    io.stderr(`pstore: warning: --reason ${kmsgDumpReasonString(reason).toLowerCase()} skipped: max_reason ${report.maxReason} does not admit it (the kernel would not call ${backend}; raise --max-reason)\n`);
+  }
+  if (report.notWritten.length) {
+    const names = report.notWritten.map((r) => kmsgDumpReasonString(r).toLowerCase()).join(', ');
+    io.stderr(
+      `pstore: warning: not written: ${names} (best-effort pstore/blk has no panic_write: the kernel keeps a panic dump, and anything after it, in memory only; a device with panic_write: "best_effort": "n" in --params)\n`,
+    );
   }
   for (const r of report.records) io.stdout(describe(r) + '\n');
-  if (report.dumped && !report.records.length) io.stderr('pstore: warning: the dumps wrote nothing (no dmesg zone took a record)\n');
+  if (report.dumped > report.notWritten.length && !report.records.length) io.stderr('pstore: warning: the dumps wrote nothing (no dmesg zone took a record)\n');
   return 0;
 }
 
@@ -180,13 +219,19 @@ Examples:
   $ pstore create ramoops.bin --mem-size 1M --record-size 64K --ecc 16
   $ dmesg -r | pstore dump ramoops.bin --reason panic --log - --mem-size 1M --record-size 64K --ecc 16
   $ pstore dump ramoops.bin --params ramoops.json --reason oops --reason panic --log crash.txt --time 1704067202.372553 --compress deflate
+  $ pstore dump disk.img --backend blk --kmsg-size 64 --reason oops --reason panic --log crash.txt
+
+With --backend blk the dumps go to kmsg zones as pstore/zone writes them.
+Best-effort pstore/blk (a plain block device) has no panic_write: a panic
+dump, and any dump after it, never reaches the device; they are listed as
+not written.
 `;
 
 export function registerDump(program: Command, io: CliIo, done: (code: number) => void): void {
   const cmd = program
     .command('dump')
     .description('write kmsg dumps (panic, oops, ...) of log lines, as the kernel does on a crash')
-    .argument('<image>', 'ramoops region to write in place')
+    .argument('<image>', 'ramoops region or pstore/blk device image (--backend blk) to write in place')
     .addOption(
       new Option('--reason <reason>', 'panic, oops, emergency or shutdown; repeat for several dumps in one boot').argParser((v: string, prev: string[] | undefined) => [...(prev ?? []), v]),
     )
@@ -196,7 +241,7 @@ export function registerDump(program: Command, io: CliIo, done: (code: number) =
     .addOption(new Option('--compress <algorithm>', 'pstore.compress (default none: the kernel\'s bytes exactly)').choices(['none', ...compressorNames]))
     .option('--kmsg-bytes <n>', `pstore.kmsg_bytes (default ${DEFAULT_KMSG_BYTES})`)
     .option('--always-kmsg-dump', 'printk.always_kmsg_dump');
-  addForceOption(cmd);
+  addForceOption(cmd, WRITE_FORCE_HELP);
   addLayoutOptions(cmd);
   cmd.addHelpText('after', DUMP_HELP);
   cmd.action(async (image: string, flags: DumpFlags) => done(await dumpCommand(image, flags, io)));

@@ -11,7 +11,7 @@ import { PstoreError, UsageError } from '../../errors.js';
 import { describeFsError } from '../../node/fileRegion.js';
 import { setExactFileTime } from '../exactTime.js';
 import type { CliIo } from '../io.js';
-import { addLayoutOptions, addReadOptions, openPstoreImage, type LayoutFlags, type ReadFlags } from '../layoutOptions.js';
+import { addAutoOption, addLayoutOptions, addReadOptions, openPstoreImage, type LayoutFlags, type ReadFlags } from '../layoutOptions.js';
 
 export interface ExtractFlags extends LayoutFlags, ReadFlags {
   force?: boolean;
@@ -79,7 +79,7 @@ export function writePstoreFile(dir: string, file: PstoreFile, now: Date): strin
 }
 
 export function extractCommand(imagePath: string, dir: string, flags: ExtractFlags, io: CliIo): number {
-  const { image, close } = openPstoreImage(imagePath, flags, { warn: (w) => io.stderr(`pstore: warning: ${w}\n`) });
+  const { image, close } = openPstoreImage(imagePath, flags, { warn: (w) => io.stderr(`pstore: warning: ${w}\n`), note: (m) => io.stderr(`pstore: ${m}\n`) });
   try {
     // Decode everything before touching DIR: a bad image leaves no partial output.
     const files = image.files();
@@ -105,6 +105,7 @@ export function registerExtract(program: Command, io: CliIo, done: (code: number
     .option('-f, --force', 'write into a non-empty directory, replacing files of the same name')
     .option('-q, --quiet', 'do not list the files written');
   addLayoutOptions(cmd);
+  addAutoOption(cmd);
   addReadOptions(cmd);
   cmd.action((image: string, dir: string, flags: ExtractFlags) => done(extractCommand(image, dir, flags, io)));
 }

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import type { PstoreFile } from '../../core/record.js';
 import { isoTime, shortTime, table } from '../format.js';
 import type { CliIo } from '../io.js';
-import { addLayoutOptions, addReadOptions, openPstoreImage, type LayoutFlags, type ReadFlags } from '../layoutOptions.js';
+import { addAutoOption, addLayoutOptions, addReadOptions, openPstoreImage, type LayoutFlags, type ReadFlags } from '../layoutOptions.js';
 
 export interface LsFlags extends LayoutFlags, ReadFlags {
   json?: boolean;
@@ -61,7 +61,7 @@ export function filesTable(files: PstoreFile[]): string {
 }
 
 export function lsCommand(imagePath: string, flags: LsFlags, io: CliIo): number {
-  const { image, close } = openPstoreImage(imagePath, flags, { warn: (w) => io.stderr(`pstore: warning: ${w}\n`) });
+  const { image, close } = openPstoreImage(imagePath, flags, { warn: (w) => io.stderr(`pstore: warning: ${w}\n`), note: (m) => io.stderr(`pstore: ${m}\n`) });
   try {
     const files = image.files();
     if (flags.json) io.stdout(JSON.stringify(files.map(fileInfo), null, 2) + '\n');
@@ -80,6 +80,7 @@ export function registerLs(program: Command, io: CliIo, done: (code: number) => 
     .argument('<image>', 'ramoops region, RAM dump (with --offset), or pstore/blk device image (--backend blk)')
     .option('--json', 'JSON array of {name, type, id, size, mtime, mtime_epoch, mtime_nsec, compressed, compression, ecc}');
   addLayoutOptions(cmd);
+  addAutoOption(cmd);
   addReadOptions(cmd);
   cmd.action((image: string, flags: LsFlags) => done(lsCommand(image, flags, io)));
 }

@@ -5,13 +5,13 @@
 import type { Command } from 'commander';
 import { escapeBinary, isPlainText, shortTime } from '../format.js';
 import type { CliIo } from '../io.js';
-import { addLayoutOptions, addReadOptions, openPstoreImage, type LayoutFlags, type ReadFlags } from '../layoutOptions.js';
+import { addAutoOption, addLayoutOptions, addReadOptions, openPstoreImage, type LayoutFlags, type ReadFlags } from '../layoutOptions.js';
 import { compressionLabel, eccLabel, filesTable } from './ls.js';
 
 export type ReadCmdFlags = LayoutFlags & ReadFlags;
 
 export function readCommand(imagePath: string, flags: ReadCmdFlags, io: CliIo): number {
-  const { image, close } = openPstoreImage(imagePath, flags, { warn: (w) => io.stderr(`pstore: warning: ${w}\n`) });
+  const { image, close } = openPstoreImage(imagePath, flags, { warn: (w) => io.stderr(`pstore: warning: ${w}\n`), note: (m) => io.stderr(`pstore: ${m}\n`) });
   try {
     const files = image.files();
     io.stdout(`${imagePath}: ${image.describe()}: ${files.length} record${files.length === 1 ? '' : 's'}\n`);
@@ -41,6 +41,7 @@ export function registerRead(program: Command, io: CliIo, done: (code: number) =
     .description('list the records and print each one (text; other bytes escaped)')
     .argument('<image>', 'ramoops region, RAM dump (with --offset), or pstore/blk device image (--backend blk)');
   addLayoutOptions(cmd);
+  addAutoOption(cmd);
   addReadOptions(cmd);
   cmd.action((image: string, flags: ReadCmdFlags) => done(readCommand(image, flags, io)));
 }

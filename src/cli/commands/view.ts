@@ -18,7 +18,7 @@ import { PstoreError, UsageError } from '../../errors.js';
 import { openImageFile } from '../../node/fileRegion.js';
 import { MemoryRegion } from '../../region/region.js';
 import type { CliIo } from '../io.js';
-import { addLayoutOptions, imageOptions, type LayoutFlags } from '../layoutOptions.js';
+import { addAutoOption, addLayoutOptions, autoLayout, imageOptions, type LayoutFlags } from '../layoutOptions.js';
 
 /** The page reads the whole image into memory; larger files need --offset and --mem-size. */
 export const MAX_SERVED_BYTES = 512 * 1024 * 1024;
@@ -115,7 +115,14 @@ function defaultOpener(url: string): void {
 }
 
 /** Reads the bytes to serve and the page's starting layout. */
-function prepareImage(imagePath: string, flags: ViewFlags, io: CliIo): { bytes: Uint8Array; info: ServedInfo } {
+function prepareImage(imagePath: string, given: ViewFlags, io: CliIo): { bytes: Uint8Array; info: ServedInfo } {
+  let flags = given;
+  if (flags.auto) {
+    // The page then starts on the inferred layout (a window of the file when it is large).
+    const auto = autoLayout(imagePath, flags);
+    io.stderr(`pstore: ${auto.message}\n`);
+    flags = auto.flags;
+  }
   const opts = imageOptions(flags);
   const explicit = LAYOUT_KEYS.some((k) => flags[k] !== undefined);
   const file = openImageFile(imagePath);
@@ -252,6 +259,7 @@ export function registerView(program: Command, io: CliIo, done: (code: number) =
     .option('--port <n>', 'TCP port on 127.0.0.1 (default: any free port)')
     .option('--no-open', 'print the URL without opening a browser');
   addLayoutOptions(cmd);
+  addAutoOption(cmd);
   cmd.addOption(
     new Option('--compress <algorithm>', "the reading kernel's compressor ('none': compressed records stay .enc.z)").choices(['auto', 'none', 'deflate', 'lzo', 'lz4', 'lz4hc', '842', 'zstd']),
   );

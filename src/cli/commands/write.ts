@@ -9,8 +9,11 @@
  */
 import { readFileSync } from 'node:fs';
 import { Option, type Command } from 'commander';
+import { BlkImage } from '../../api/blkImage.js';
+import { appendBlkConsole, appendBlkFtrace, appendBlkPmsg, openBlkForWrite, type BlkWriteOptions } from '../../api/blkWrite.js';
 import { RamoopsImage } from '../../api/ramoopsImage.js';
 import { appendConsole, appendFtrace, appendPmsg, openForWrite, parseFtraceText, type FtraceInputRecord, type WriteImageOptions } from '../../api/writeImage.js';
+import type { BlkZone } from '../../backends/blk/layout.js';
 import type { RamoopsZone } from '../../backends/ramoops/layout.js';
 import { reedSolomon } from '../../ecc/index.js';
 import { CorruptImageError, PstoreError, UsageError } from '../../errors.js';
@@ -18,7 +21,7 @@ import { describeFsError } from '../../node/fileRegion.js';
 import type { Region } from '../../region/region.js';
 import { PRZ_HEADER_SIZE, przGeometry } from '../../zone/eccLayout.js';
 import type { CliIo } from '../io.js';
-import { addLayoutOptions, imageOptions, openImage, type LayoutFlags } from '../layoutOptions.js';
+import { addLayoutOptions, blkImageOptions, imageOptions, openPstoreImage, resolveBackend, type LayoutFlags } from '../layoutOptions.js';
 
 /** Flags every write command takes besides the layout. */
 export interface WriteFlags extends LayoutFlags {
@@ -40,11 +43,24 @@ export function addForceOption(cmd: Command, what = 'format the image (every zon
   return cmd.addOption(new Option('-f, --force', what));
 }
 
+/** What the tracker needs of a zone: ramoops and pstore/blk zones both qualify. */
+export interface TrackedZone {
+  type: string;
+  index: number;
+  label: string;
+  offset: number;
+  size: number;
+}
+
+/** --force on the write commands, for both backends. */
+export const WRITE_FORCE_HELP =
+  'format the image (every zone without a valid ramoops header) instead of refusing it; blk: write over zones holding other bytes and blank headers that make recovery fail';
+
 /** Region wrapper that remembers, in order, which zones were written. */
-export class ZoneWriteTracker implements Region {
+export class ZoneWriteTracker<Z extends TrackedZone = RamoopsZone> implements Region {
   /** Zones in the order writes moved into them (a zone written again after another one appears again). */
-  readonly sequence: RamoopsZone[] = [];
-  private zones: readonly RamoopsZone[] = [];
+  readonly sequence: Z[] = [];
+  private zones: readonly Z[] = [];
   private base = 0;
 
   constructor(readonly inner: Region) {}
@@ -54,7 +70,7 @@ export class ZoneWriteTracker implements Region {
   }
 
   /** Starts tracking against a layout whose region begins at `offset` of this region. */
-  track(zones: readonly RamoopsZone[], offset: number): void {
+  track(zones: readonly Z[], offset: number): void {
     this.zones = zones;
     this.base = offset;
     this.sequence.length = 0;
@@ -130,18 +146,30 @@ function refuseHiddenEcc(image: RamoopsImage): void {
   }
 }
 
+/** What a write command writes, resolved from the flags before any file is opened. */
+export type WriteTarget = { kind: 'ramoops'; options: WriteImageOptions } | { kind: 'blk'; options: BlkWriteOptions };
+
+/** The backend and options the flags name (`--backend blk`, or a params file with only a pstore_blk section). */
+export function writeTarget(flags: WriteFlags): WriteTarget {
+  const force = Boolean(flags.force);
+  // The write path reads back with every compressor (a dump's --compress is not the reading kernel's).
+  if (resolveBackend(flags) === 'blk') return { kind: 'blk', options: { ...blkImageOptions(flags), compress: 'auto', force } };
+  return { kind: 'ramoops', options: { ...imageOptions(flags), force } };
+}
+
 /**
  * Opens IMAGE read-write with the command's layout flags, runs `fn` on the
  * file region, then fdatasyncs and closes. Flags are resolved before the
- * file is opened, so a bad flag never opens it for writing.
+ * file is opened, so a bad flag never opens it for writing. The file is
+ * never truncated.
  */
-export function withImageFile<T>(path: string, flags: WriteFlags, io: CliIo, fn: (region: Region, options: WriteImageOptions) => T): T {
-  const options: WriteImageOptions = { ...imageOptions(flags), force: Boolean(flags.force) };
-  // openImage does the size checks with messages a user can act on.
-  const { file, close } = openImage(path, flags, { write: true, warn: (w) => io.stderr(`pstore: warning: ${w}\n`) });
+export function withImageFile<T>(path: string, flags: WriteFlags, io: CliIo, fn: (region: Region, target: WriteTarget) => T): T {
+  const target = writeTarget(flags);
+  // openPstoreImage does the size checks with messages a user can act on.
+  const { file, close } = openPstoreImage(path, flags, { write: true, warn: (w) => io.stderr(`pstore: warning: ${w}\n`) });
   let ok = false;
   try {
-    const out = fn(file, options);
+    const out = fn(file, target);
     ok = true;
     return out;
   } finally {
@@ -154,6 +182,56 @@ export function withImageFile<T>(path: string, flags: WriteFlags, io: CliIo, fn:
     }
     close();
     if (ok && syncError) throw syncError;
+  }
+}
+
+/** A pstore/blk device opened for writing, as a kernel booted on it. */
+export interface WritableBlk {
+  image: BlkImage;
+  tracker: ZoneWriteTracker<BlkZone>;
+  /** Zones whose header --force blanked (the kernel's recovery failed on them). */
+  formatted: string[];
+  /** Zones holding bytes that are neither blank nor a pstore/blk header, written over with --force. */
+  foreign: string[];
+}
+
+/**
+ * openBlkForWrite over a tracking wrapper. pstore/zone itself writes over
+ * anything, but a zone that holds other bytes (not blank, no pstore/blk
+ * header) means the layout flags do not match the device, or it is not a
+ * pstore/blk device at all: like a ramoops region without valid headers it
+ * is refused untouched unless `force`. A device whose recovery fails is
+ * refused unless `force` (openBlkForWrite). Nothing is written when it throws.
+ */
+export function openBlkWritable(region: Region, options: BlkWriteOptions): WritableBlk {
+  const tracker = new ZoneWriteTracker<BlkZone>(region);
+  const zones = new BlkImage(region, options).zones();
+  const foreign = zones.filter((r) => r.state === 'no-signature').map((r) => r.zone);
+  if (foreign.length && !options.force) {
+    const all = foreign.length === zones.length;
+    const list = foreign
+      .slice(0, 4)
+      .map((z) => `${z.label} at 0x${z.offset.toString(16)}`)
+      .join(', ');
+    throw new CorruptImageError(
+      all
+        ? 'not a pstore/blk device with this layout: no zone is blank or carries a pstore/blk header (use --force to write over it, or check the layout flags)'
+        : `the layout does not match the device: ${foreign.length} of ${zones.length} zones hold bytes that are neither blank nor a pstore/blk header (${list}${foreign.length > 4 ? ', …' : ''}); use --force to write over them`,
+      foreign[0].offset,
+      foreign[0].label,
+    );
+  }
+  const formatted = options.force ? zones.filter((r) => r.state === 'invalid').map((r) => r.zone.label) : [];
+  const image = openBlkForWrite(tracker, options);
+  tracker.track(image.layout.zones, options.offset ?? 0);
+  return { image, tracker, formatted, foreign: foreign.map((z) => z.label) };
+}
+
+export function reportBlkForced(w: WritableBlk, io: CliIo): void {
+  if (w.formatted.length) io.stderr(`pstore: --force: blanked the header of ${w.formatted.join(', ')} (the kernel's recovery failed on it)\n`);
+  if (w.foreign.length) {
+    const n = w.foreign.length;
+    io.stderr(`pstore: --force: ${n === w.image.layout.zones.length ? 'every zone holds' : `${n} zone${n === 1 ? '' : 's'} (${w.foreign.slice(0, 4).join(', ')}${n > 4 ? ', …' : ''}) hold${n === 1 ? 's' : ''}`} other bytes; written over where records land\n`);
   }
 }
 
@@ -224,9 +302,48 @@ export function writeRegion(region: Region, options: WriteImageOptions, input: W
   return out;
 }
 
+/**
+ * Appends the inputs to a pstore/blk device, as one boot of a kernel with
+ * those frontends: pstore/zone starts each boot with empty console and pmsg
+ * rings, so what they held is replaced (the old log is kept for reading
+ * only in memory).
+ */
+export function writeBlkRegion(region: Region, options: BlkWriteOptions, input: WriteInput, io?: CliIo): WriteSummaryLine[] {
+  const w = openBlkWritable(region, options);
+  if (io) reportBlkForced(w, io);
+  const { image } = w;
+  const l = image.layout;
+  // Check every zone exists before the first byte goes out.
+  if (input.console && !l.console) throw new UsageError('--console: this layout has no console zone (--console-size 0; debian-6.1 builds no console frontend)');
+  if (input.pmsg && !l.pmsg) throw new UsageError('--pmsg: this layout has no pmsg zone (--pmsg-size 0; debian-6.1 builds no pmsg frontend)');
+  if (input.ftrace && !l.ftrace.length) throw new UsageError('--ftrace: this layout has no ftrace zone (--ftrace-size 0; debian-6.1 builds no ftrace frontend)');
+  if (input.ftrace) {
+    const bad = input.ftrace.find((r) => r.cpu >= l.ftrace.length);
+    if (bad) throw new UsageError(`--ftrace: record for CPU ${bad.cpu}, but the layout has ${l.ftrace.length} per-CPU zone(s) (--ftrace-cpus)`);
+  }
+  const note = (n: number, zone: BlkZone | null) => (zone && n > zone.bufferSize ? `, only the last ${zone.bufferSize} fit` : '');
+  const out: WriteSummaryLine[] = [];
+  if (input.console) {
+    if (input.console.length) appendBlkConsole(image, input.console);
+    out.push({ zone: 'console', what: `${input.console.length} bytes written${note(input.console.length, l.console)} (a new boot: replaces the console log the device held)` });
+  }
+  if (input.pmsg) {
+    if (input.pmsg.length) appendBlkPmsg(image, input.pmsg);
+    out.push({ zone: 'pmsg', what: `${input.pmsg.length} bytes written${note(input.pmsg.length, l.pmsg)} (a new boot: replaces the pmsg log the device held)` });
+  }
+  if (input.ftrace) {
+    appendBlkFtrace(image, input.ftrace);
+    const cpus = new Set(input.ftrace.map((r) => r.cpu));
+    out.push({ zone: 'ftrace', what: `${input.ftrace.length} record${input.ftrace.length === 1 ? '' : 's'} written (CPU ${[...cpus].sort((a, b) => a - b).join(', ')})` });
+  }
+  return out;
+}
+
 export function writeCommand(imagePath: string, flags: WriteCmdFlags, io: CliIo): number {
   const input = readWriteInput(flags);
-  const lines = withImageFile(imagePath, flags, io, (region, options) => writeRegion(region, options, input, io));
+  const lines = withImageFile(imagePath, flags, io, (region, target) =>
+    target.kind === 'blk' ? writeBlkRegion(region, target.options, input, io) : writeRegion(region, target.options, input, io),
+  );
   for (const l of lines) io.stdout(`${l.zone}: ${l.what}\n`);
   return 0;
 }
@@ -237,21 +354,25 @@ Appends as the kernel's frontends do: --console bytes to the console ring,
 'cat ftrace-ramoops-0' prints: 'CPU:N ts:N IP PARENT_IP ...') each to its
 CPU's zone. Input is read and checked before the image is opened; writes are
 in place (data and parity before each zone header), then fdatasync.
+With --backend blk each run is one boot of a kernel on the device: pstore/zone
+starts every boot with empty console and pmsg rings, so a run replaces what
+the previous one left there.
 
 Examples:
   $ dmesg | pstore write ramoops.bin --console - --params ramoops.json
   $ pstore write ramoops.bin --pmsg app.log --ftrace trace.txt --ftrace-cpus 2 --params ramoops.json
+  $ pstore write disk.img --backend blk --console console.log --pmsg app.log
 `;
 
 export function registerWrite(program: Command, io: CliIo, done: (code: number) => void): void {
   const cmd = program
     .command('write')
     .description('append to the console, pmsg and ftrace zones as the kernel frontends do')
-    .argument('<image>', 'ramoops region to write in place')
+    .argument('<image>', 'ramoops region or pstore/blk device image (--backend blk) to write in place')
     .option('--console <file>', "bytes to append to the console zone ('-' = stdin)")
     .option('--pmsg <file>', "bytes written to /dev/pmsg0 ('-' = stdin)")
     .option('--ftrace <file>', "ftrace records in the kernel's text form ('-' = stdin)");
-  addForceOption(cmd);
+  addForceOption(cmd, WRITE_FORCE_HELP);
   addLayoutOptions(cmd);
   cmd.addHelpText('after', WRITE_HELP);
   cmd.action((image: string, flags: WriteCmdFlags) => done(writeCommand(image, flags, io)));
