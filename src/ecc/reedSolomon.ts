@@ -7,6 +7,9 @@
  * Encoding is the kernel's LFSR, but run 4 input bytes at a time: the parity
  * register is a linear function over GF(2) of (register, input), so the
  * effect of each input byte position is precomputed (CRC "slicing").
+ * Where the engine has WebAssembly SIMD (rsSimd.ts), encode, check and
+ * checkBlocks run there instead, 16 bytes a step; the TypeScript LFSR stays
+ * as the fallback and for decode.
  *
  * Decoding follows the kernel's decode_rs8 step for step (Berlekamp-Massey,
  * Chien search, Forney, final syndrome check) so that beyond the correction
@@ -14,6 +17,7 @@
  */
 import { LayoutError } from '../errors.js';
 import { GF_EXP, GF_EXP2, GF_LOG, GF_NN } from './galois.js';
+import { SimdParity } from './rsSimd.js';
 
 /** GF_LOG of zero: "no term" in index form. */
 const A0 = GF_NN;
@@ -44,6 +48,8 @@ export class ReedSolomon {
    * would be boxed on every store.
    */
   private readonly reg: Int32Array;
+  /** WebAssembly SIMD parity for up to 64 roots, when the engine has it. */
+  private readonly vec: SimdParity | null;
 
   // Decoder scratch, nroots + 1 entries each (no allocation per call).
   private readonly syn: Int32Array;
@@ -55,7 +61,11 @@ export class ReedSolomon {
   private readonly chien: Int32Array;
   private readonly loc: Int32Array;
 
-  constructor(nroots: number) {
+  /**
+   * `options.simd: false` keeps the portable TypeScript encoder even where
+   * WebAssembly SIMD is available (tests and benchmarks compare the two).
+   */
+  constructor(nroots: number, options?: { simd?: boolean }) {
     if (!Number.isInteger(nroots) || nroots < 1 || nroots >= GF_NN) {
       throw new LayoutError(`Reed-Solomon: nroots ${nroots} out of range 1..${GF_NN - 1}`);
     }
@@ -67,7 +77,8 @@ export class ReedSolomon {
     this.reg = new Int32Array(words);
     this.step1 = new Int32Array(256 * words);
     this.step4 = new Int32Array(4 * 256 * words);
-    this.buildTables();
+    const contrib = this.buildTables();
+    this.vec = options?.simd === false ? null : SimdParity.create(nroots, contrib, words * 4);
     const n = nroots + 1;
     this.syn = new Int32Array(n);
     this.lambda = new Int32Array(n);
@@ -85,6 +96,10 @@ export class ReedSolomon {
    */
   encode(data: Uint8Array, dataOffset: number, length: number, parity: Uint8Array, parityOffset: number): void {
     this.validate(data, dataOffset, length, parity, parityOffset);
+    if (this.vec) {
+      this.vec.encode(data, dataOffset, length, parity, parityOffset);
+      return;
+    }
     this.run(data, dataOffset, length);
     const nroots = this.nroots;
     const reg = this.reg;
@@ -97,8 +112,44 @@ export class ReedSolomon {
    */
   check(data: Uint8Array, dataOffset: number, length: number, parity: Uint8Array, parityOffset: number): boolean {
     this.validate(data, dataOffset, length, parity, parityOffset);
+    if (this.vec) return this.vec.check(data, dataOffset, length, parity, parityOffset);
     this.run(data, dataOffset, length);
     return this.parityMatches(parity, parityOffset);
+  }
+
+  /**
+   * Batch check of a run of blocks packed like a persistent RAM zone: block i
+   * is zone[dataOffset + i*blockSize, + blockSize) (the last one ends at
+   * dataOffset + dataLength, so it may be shorter) and its parity is
+   * zone[parityOffset + i*nroots, + nroots). Returns the index of the first
+   * block that is not a codeword, or -1 when all are; resume after a bad
+   * block by calling again from the next one. Same answers as check() per
+   * block, in one call instead of one per block.
+   */
+  checkBlocks(zone: Uint8Array, dataOffset: number, dataLength: number, blockSize: number, parityOffset: number): number {
+    const nroots = this.nroots;
+    const ok = (v: number): boolean => v >= 0 && (v | 0) === v;
+    const blocks = ok(blockSize) && blockSize > 0 ? Math.ceil(dataLength / blockSize) : 0;
+    if (
+      !ok(dataOffset) ||
+      !ok(dataLength) ||
+      !ok(parityOffset) ||
+      !(blockSize >= 1 && blockSize <= this.maxLength) ||
+      !ok(blockSize) ||
+      dataOffset + dataLength > zone.length ||
+      parityOffset + blocks * nroots > zone.length
+    ) {
+      throw new LayoutError(
+        `Reed-Solomon(${nroots}): bad block run: ${dataLength} bytes at ${dataOffset} in blocks of ${blockSize}, parity at ${parityOffset}, of ${zone.length}`,
+      );
+    }
+    if (this.vec) return this.vec.checkBlocks(zone, dataOffset, dataLength, blockSize, parityOffset);
+    for (let b = 0; b < blocks; b++) {
+      const pos = dataOffset + b * blockSize;
+      this.run(zone, pos, Math.min(blockSize, dataOffset + dataLength - pos));
+      if (!this.parityMatches(zone, parityOffset + b * nroots)) return b;
+    }
+    return -1;
   }
 
   /**
@@ -349,7 +400,13 @@ export class ReedSolomon {
     return corrected;
   }
 
-  private buildTables(): void {
+  /** True when encode/check run in WebAssembly SIMD. */
+  get simd(): boolean {
+    return this.vec !== null;
+  }
+
+  /** Builds step1/step4; returns the one-byte step as bytes (256 entries of words*4). */
+  private buildTables(): Uint8Array {
     const nroots = this.nroots;
     const w = this.words;
     const bytes = w * 4;
@@ -380,6 +437,7 @@ export class ReedSolomon {
         packWords(regBytes, 0, this.step4, (k * 256 + v) * w, w);
       }
     }
+    return contrib;
   }
 }
 

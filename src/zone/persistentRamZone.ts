@@ -203,10 +203,17 @@ export function attachPrz(zoneBytes: Uint8Array, opts: PrzOptions): PrzAttachRes
 function eccOld(rs: ReedSolomon, zone: Uint8Array, g: PrzGeometry, size: number, report: PrzEccReport): void {
   const par = new Uint8Array(g.eccSize);
   const dataEnd = g.dataOffset + g.dataSize;
+  // Blocks are verified in batches (checkBlocks); only the ones that are not codewords get decoded.
+  const runEnd = Math.min(dataEnd, g.dataOffset + Math.ceil(size / g.blockSize) * g.blockSize);
+  let nextBad = -1;
   for (let b = 0, pos = g.dataOffset; pos < g.dataOffset + size; b++, pos += g.blockSize) {
     const len = Math.min(g.blockSize, dataEnd - pos);
     const pOff = g.parityOffset + b * g.eccSize;
-    if (rs.check(zone, pos, len, zone, pOff)) {
+    if (b > nextBad) {
+      const r = rs.checkBlocks(zone, pos, runEnd - pos, g.blockSize, pOff);
+      nextBad = r < 0 ? Infinity : b + r;
+    }
+    if (b < nextBad) {
       report.blocks[b] = BlockHealth.Clean;
       continue;
     }
@@ -235,13 +242,18 @@ export function scanBlockHealth(zoneBytes: Uint8Array, eccSize: number): Uint8Ar
   const rs = reedSolomon(eccSize);
   const data = copyBytes(zoneBytes, g.dataOffset, g.dataOffset + g.blockSize);
   const par = new Uint8Array(eccSize);
+  let nextBad = -1;
   for (let b = 0; b < g.eccBlocks; b++) {
     const pos = g.dataOffset + b * g.blockSize;
     const len = Math.min(g.blockSize, g.dataOffset + g.dataSize - pos);
     // The kernel's block count can exceed the data by one block: that parity is never used.
     if (len <= 0) break;
     const pOff = g.parityOffset + b * eccSize;
-    if (rs.check(zoneBytes, pos, len, zoneBytes, pOff)) {
+    if (b > nextBad) {
+      const r = rs.checkBlocks(zoneBytes, pos, g.dataOffset + g.dataSize - pos, g.blockSize, pOff);
+      nextBad = r < 0 ? Infinity : b + r;
+    }
+    if (b < nextBad) {
       health[b] = BlockHealth.Clean;
       continue;
     }
