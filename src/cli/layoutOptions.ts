@@ -105,9 +105,8 @@ export function addReadOptions(cmd: Command): Command {
   );
   cmd.addOption(new Option('--system-map <file>', 'System.map of the crashed kernel: ftrace addresses as symbols').helpGroup(READ_GROUP));
   cmd.addOption(
-    new Option('--ftrace-walk <walk>', "ftrace decode: 'kernel' = as /sys/fs/pstore shows it, 'correct' = without the kernel's ECC-notice shift")
+    new Option('--ftrace-walk <walk>', "ftrace decode: 'kernel' = as /sys/fs/pstore shows it (default; for cat: 'correct'), 'correct' = without the kernel's ECC-notice shift")
       .choices(['kernel', 'correct'])
-      .default('kernel')
       .helpGroup(READ_GROUP),
   );
   return cmd;

@@ -13,7 +13,10 @@ export interface CatFlags extends LayoutFlags, ReadFlags {
   format?: 'raw' | 'logcat';
 }
 
-export function catCommand(imagePath: string, name: string, flags: CatFlags, io: CliIo): number {
+export function catCommand(imagePath: string, name: string, flagsIn: CatFlags, io: CliIo): number {
+  // ftrace with ECC: the kernel's own walk is shifted by the ECC notice (a kernel bug);
+  // `extract` keeps the kernel's bytes, `cat` shows the records decoded correctly unless asked.
+  const flags: CatFlags = { ...flagsIn, ftraceWalk: flagsIn.ftraceWalk ?? 'correct' };
   const { image, close } = openPstoreImage(imagePath, flags, { warn: (w) => io.stderr(`pstore: warning: ${w}\n`), note: (m) => io.stderr(`pstore: ${m}\n`) });
   try {
     const file = image.file(name);
@@ -36,7 +39,7 @@ export function catCommand(imagePath: string, name: string, flags: CatFlags, io:
     if (file.type === 'ftrace' && image.kind === 'ramoops' && image.layout.params.ecc > 0) {
       io.stderr(
         flags.ftraceWalk === 'correct'
-          ? "pstore: note: correct ftrace decode; /sys/fs/pstore shows the kernel's walk, shifted by the ECC notice (--ftrace-walk kernel)\n"
+          ? "pstore: note: ftrace records decoded correctly; /sys/fs/pstore (and `pstore extract`) shows the kernel's walk, shifted by the ECC notice (a kernel bug; --ftrace-walk kernel shows those bytes)\n"
           : "pstore: note: as /sys/fs/pstore shows it: with ECC on the kernel's walk is shifted by the ECC notice; --ftrace-walk correct decodes the records correctly\n",
       );
     }
