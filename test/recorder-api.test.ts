@@ -8,7 +8,8 @@ import { inflateRawSync } from 'node:zlib';
 import fc from 'fast-check';
 import { RamoopsImage } from '../src/api/ramoopsImage.js';
 import { openImageFile } from '../src/node/fileRegion.js';
-import { MemoryRegion } from '../src/region/region.js';
+import { MemoryRegion, WindowRegion, type Region } from '../src/region/region.js';
+import { loadMmapBinding, openMmapRegion } from '../src/node/mmapRegion.js';
 import { PersistentRamZone } from '../src/zone/persistentRamZone.js';
 import { ramoopsLayout } from '../src/backends/ramoops/layout.js';
 import { przOptions } from '../src/backends/ramoops/ramoops.js';
@@ -27,7 +28,7 @@ import {
   recorderParams,
 } from '../src/recorder/index.js';
 import { fixturePath } from './helpers/fixtures.js';
-import { LayoutError } from '../src/errors.js';
+import { LayoutError, UsageError } from '../src/errors.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'pstore-recorder-api-'));
 process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
@@ -131,28 +132,72 @@ test('extract-equivalent: previous() and RamoopsImage.files() agree on every rec
   assert.deepEqual(prev[0].time, { sec: 1704067200, nsec: 0 });
 });
 
-test('ConsoleZoneWriter leaves exactly the bytes PersistentRamZone (persistent_ram_write) leaves, for any write sequence', () => {
+test('ConsoleZoneWriter leaves exactly the bytes PersistentRamZone (persistent_ram_write) leaves, for any write sequence, in place (memory, mapping) and by positioned writes', () => {
   const params = { ...recorderParams(), console_size: 0x1000, record_size: 0x1000, pmsg_size: 0x1000, mem_size: 0x3000 };
-  const layout = ramoopsLayout({ params, kernel: '6.1' });
-  const zone = layout.zones.find((z) => z.type === 'console')!;
-  fc.assert(
-    fc.property(fc.array(fc.oneof(fc.string({ maxLength: 300 }), fc.uint8Array({ maxLength: 5000 })), { maxLength: 40 }), (writes) => {
-      const a = new MemoryRegion(new Uint8Array(params.mem_size));
-      const b = new MemoryRegion(new Uint8Array(params.mem_size));
-      new PersistentRamZone(a, zone.offset, zone.size, przOptions(layout, zone, 0)).format();
-      new PersistentRamZone(b, zone.offset, zone.size, przOptions(layout, zone, 0)).format();
-      const ref = new PersistentRamZone(a, zone.offset, zone.size, przOptions(layout, zone, 0));
-      const ours = new ConsoleZoneWriter(b, zone, przOptions(layout, zone, 0));
-      for (const w of writes) {
-        const bytes = typeof w === 'string' ? new TextEncoder().encode(w) : w;
-        if (bytes.length) ref.write(bytes);
-        if (typeof w === 'string') ours.writeString(w);
-        else ours.write(w);
-      }
-      assert.deepEqual(b.bytes, a.bytes);
-    }),
-    { numRuns: 60 },
-  );
+  const mapped = join(dir, 'console-writer.map');
+  writeFileSync(mapped, new Uint8Array(params.mem_size));
+  const mmap = openMmapRegion(mapped, { write: true });
+  const kinds = ['memory', 'window', ...(mmap ? ['mmap'] : [])] as const;
+  for (const ecc of [16, 0, 8]) {
+    const layout = ramoopsLayout({ params: { ...params, ecc }, kernel: '6.1' });
+    const zone = layout.zones.find((z) => z.type === 'console')!;
+    const text = fc.oneof(fc.string({ maxLength: 300 }), fc.string({ unit: 'binary', maxLength: 200 }));
+    fc.assert(
+      fc.property(fc.constantFrom(...kinds), fc.array(fc.oneof(text, fc.uint8Array({ maxLength: 5000 })), { maxLength: 40 }), (kind, writes) => {
+        const a = new MemoryRegion(new Uint8Array(params.mem_size));
+        const mem = new MemoryRegion(new Uint8Array(params.mem_size));
+        // WindowRegion has no addressable bytes: the positioned-write path.
+        const b: Region = kind === 'mmap' ? mmap! : kind === 'window' ? new WindowRegion(mem, 0, params.mem_size) : mem;
+        b.write(0, new Uint8Array(params.mem_size));
+        new PersistentRamZone(a, zone.offset, zone.size, przOptions(layout, zone, 0)).format();
+        new PersistentRamZone(b, zone.offset, zone.size, przOptions(layout, zone, 0)).format();
+        const ref = new PersistentRamZone(a, zone.offset, zone.size, przOptions(layout, zone, 0));
+        const ours = new ConsoleZoneWriter(b, zone, przOptions(layout, zone, 0));
+        assert.equal(ours.inPlace, kind !== 'window');
+        for (const w of writes) {
+          const bytes = typeof w === 'string' ? new TextEncoder().encode(w) : w;
+          if (bytes.length) ref.write(bytes);
+          if (typeof w === 'string') assert.deepEqual(ours.encoded.subarray(0, ours.writeEncoded(w)), bytes);
+          else ours.write(w);
+        }
+        assert.deepEqual(b.read(0, params.mem_size), a.bytes);
+      }),
+      { numRuns: 60 },
+    );
+  }
+  mmap?.close();
+});
+
+test('io mmap and io pwrite leave byte-identical images for the same run (lines, raw writes, pmsg, wrap, dump)', { skip: loadMmapBinding() ? false : 'mmap addon not built' }, () => {
+  const paths = { mmap: fresh(), pwrite: fresh() };
+  for (const io of ['mmap', 'pwrite'] as const) {
+    let t = 1_000_000_000;
+    const rec = openRecorder(paths[io], { io, clock, uptimeNs: () => (t += 1_234_567), params: { console_size: 0x2000 } });
+    assert.equal(rec.io, io);
+    for (let i = 0; i < 400; i++) {
+      if (i % 3) rec.log(i % 8, `line ${i} ${'é'.repeat(i % 7)}`);
+      else rec.console.write(i % 2 ? `raw ${i}\npartial ` : new TextEncoder().encode(`bytes ${i}\n`));
+      if (i % 50 === 0) rec.pmsg.write(`event ${i}`);
+    }
+    rec.dump(KMSG_DUMP_PANIC);
+    rec.close();
+  }
+  assert.deepEqual(readFileSync(paths.mmap), readFileSync(paths.pwrite));
+  // And a second run attaches to the mapped image like to any other.
+  const again = openRecorder(paths.mmap, { io: 'mmap', params: { console_size: 0x2000 } });
+  assert.deepEqual(again.previous().map((p) => p.name).sort(), ['console-ramoops-0', 'dmesg-ramoops-0', 'pmsg-ramoops-0']);
+  assert.ok(again.previous().some((p) => p.name === 'dmesg-ramoops-0' && p.text.startsWith('Panic#1 Part1\n')));
+  again.close();
+});
+
+test('io option: pwrite is honoured, a bad value is a UsageError', () => {
+  const rec = openRecorder(fresh(), { io: 'pwrite' });
+  assert.equal(rec.io, 'pwrite');
+  rec.close();
+  assert.throws(() => openRecorder(fresh(), { io: 'fast' as 'mmap' }), UsageError);
+  const auto = openRecorder(fresh());
+  assert.equal(auto.io, loadMmapBinding() ? 'mmap' : 'pwrite');
+  auto.close();
 });
 
 test('dump compressor: never starts a record with a byte the kernel header parser skips, and still inflates', () => {

@@ -8,12 +8,13 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildSync } from 'esbuild';
 import { RamoopsImage } from '../src/api/ramoopsImage.js';
 import { openImageFile } from '../src/node/fileRegion.js';
+import { loadMmapBinding, mmapUnavailableReason } from '../src/node/mmapRegion.js';
 import { recorderParams } from '../src/recorder/index.js';
 import { ROOT } from './helpers/fixtures.js';
 
@@ -47,10 +48,20 @@ interface KillResult {
   signal: NodeJS.Signals | null;
 }
 
+/** Whether a live process has `path` mapped (the recorder's mmap path) — Linux /proc. */
+function hasMapped(pid: number, path: string): boolean | null {
+  try {
+    return readFileSync(`/proc/${pid}/maps`, 'utf8').includes(path);
+  } catch {
+    return null;
+  }
+}
+
 /** Start a `lines` child, SIGKILL it `delayMs` after it is ready, report the last line whose write returned. */
-function killRun(image: string, delayMs: number, prefill: number): Promise<KillResult> {
+function killRun(image: string, delayMs: number, prefill: number, io: 'mmap' | 'pwrite'): Promise<KillResult> {
   return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [child, 'lines', image, String(prefill)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const p = spawn(process.execPath, [child, 'lines', image, String(prefill)], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, PSTORE_IO: io, PSTORE_MMAP_ADDON: ADDON_PATH } });
+    let mapped: boolean | null = null;
     let buf = '';
     let last = -1;
     let armed = false;
@@ -62,7 +73,10 @@ function killRun(image: string, delayMs: number, prefill: number): Promise<KillR
       if (end < 0) return;
       if (!armed && buf.includes('ready')) {
         armed = true;
-        setTimeout(() => p.kill('SIGKILL'), delayMs);
+        setTimeout(() => {
+          mapped = hasMapped(p.pid!, image);
+          p.kill('SIGKILL');
+        }, delayMs);
       }
       // Only the newest complete number matters.
       const lines = buf.slice(0, end).split('\n').filter((l) => l && l !== 'ready');
@@ -72,21 +86,36 @@ function killRun(image: string, delayMs: number, prefill: number): Promise<KillR
     p.on('error', reject);
     p.on('close', (code, signal) => {
       if (signal !== 'SIGKILL') reject(new Error(`child ended with ${code}/${signal}: ${err}`));
+      else if (mapped !== null && mapped !== (io === 'mmap')) reject(new Error(`child with PSTORE_IO=${io} ${mapped ? 'had' : 'did not have'} the image mapped`));
       else resolve({ lastReturned: last, code, signal });
     });
   });
 }
 
-test(`SIGKILL at random moments (${KILL_RUNS} runs): every returned line is in the console record, in order`, async (t) => {
+const MMAP = loadMmapBinding() !== null;
+// The child is a bundle under node_modules/.cache: tell it where the addon is.
+const ADDON_PATH = join(ROOT, 'native', 'build', 'Release', 'pstore_mmap.node');
+// mmap (the default when the addon is built) gets the full run; positioned writes a smaller one.
+const PWRITE_RUNS = MMAP ? Math.max(BATCH, Math.ceil(KILL_RUNS / 4)) : KILL_RUNS;
+
+test(`SIGKILL at random moments, mmap (${KILL_RUNS} runs): every returned line is in the console record, in order`, { skip: MMAP ? false : `mmap addon not built (${mmapUnavailableReason()})` }, async (t) => {
+  await killRuns(t, KILL_RUNS, 'mmap');
+});
+
+test(`SIGKILL at random moments, pwrite (${PWRITE_RUNS} runs): every returned line is in the console record, in order`, async (t) => {
+  await killRuns(t, PWRITE_RUNS, 'pwrite');
+});
+
+async function killRuns(t: { diagnostic(msg: string): void }, KILL_RUNS: number, io: 'mmap' | 'pwrite'): Promise<void> {
   let wrapped = 0;
   const notices = new Map<string, number>();
   for (let start = 0; start < KILL_RUNS; start += BATCH) {
     const runs = [];
     for (let i = start; i < Math.min(KILL_RUNS, start + BATCH); i++) {
-      const image = join(dir, `kill-${i}.img`);
+      const image = join(dir, `kill-${io}-${i}.img`);
       // Every fifth run prefills past the 256 KiB ring so it wraps; kills land 0-40 ms after ready.
       const prefill = i % 5 === 4 ? 12000 : 0;
-      runs.push(killRun(image, Math.floor(Math.random() * 40), prefill).then((r) => ({ r, image })));
+      runs.push(killRun(image, Math.floor(Math.random() * 40), prefill, io).then((r) => ({ r, image })));
     }
     for (const { r, image } of await Promise.all(runs)) {
       const img = readImage(image);
@@ -135,8 +164,8 @@ test(`SIGKILL at random moments (${KILL_RUNS} runs): every returned line is in t
     }
   }
   assert.ok(wrapped > 0, 'some runs wrapped the console ring');
-  t.diagnostic(`ECC notices: ${JSON.stringify([...notices])}; wrapped runs: ${wrapped}`);
-});
+  t.diagnostic(`${io}: ECC notices: ${JSON.stringify([...notices])}; wrapped runs: ${wrapped}`);
+}
 
 test('a child that throws leaves dmesg-ramoops-0 = Panic#1 Part1 … last lines … stack trace; Node still exits 1 with the error on stderr', () => {
   const image = join(dir, 'throw.img');

@@ -1,5 +1,5 @@
 /** The crash flight recorder for Node services (Node only). */
-export { openRecorder, recorderParams, consoleStamp, RECORDER_DEFAULTS, LOG_LEVELS, type Recorder, type RecorderOptions, type RecorderConsole, type RecorderPmsg, type LogLevel, type LogLevelName } from './recorder.js';
+export { openRecorder, recorderParams, consoleStamp, RECORDER_DEFAULTS, LOG_LEVELS, type Recorder, type RecorderOptions, type RecorderIo, type RecorderConsole, type RecorderPmsg, type LogLevel, type LogLevelName } from './recorder.js';
 export { installCrashHooks, type CrashHookOptions, type CrashAction } from './hooks.js';
 export { captureStdio, writeUncaptured, type CaptureOptions } from './capture.js';
 export { lockImage, ImageLockedError, type ImageLock } from './lock.js';

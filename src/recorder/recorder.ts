@@ -2,9 +2,9 @@
  * The crash flight recorder: a ramoops region in a file, written the way a
  * running kernel writes its own. Opening attaches like a boot (previous
  * records are read and kept, console and pmsg are reset), every console line
- * is a positioned write before the call returns (the page cache outlives a
- * killed process), and dump() runs the pstore dump path into the next dmesg
- * zone.
+ * is in the file's page cache before the call returns (stores into a shared
+ * mapping, or positioned writes: either outlives a killed process), and
+ * dump() runs the pstore dump path into the next dmesg zone.
  */
 import { closeSync, constants, fstatSync, ftruncateSync, openSync } from 'node:fs';
 import { RamoopsImage } from '../api/ramoopsImage.js';
@@ -16,6 +16,8 @@ import type { RecordTime } from '../core/record.js';
 import { LayoutError, PstoreError, UsageError } from '../errors.js';
 import { DumperRegistry, LogBuffer } from '../frontends/index.js';
 import { describeFsError, FileRegion } from '../node/fileRegion.js';
+import { mapFileRegion, mmapUnavailableReason, MmapRegion } from '../node/mmapRegion.js';
+import type { Region } from '../region/region.js';
 import { PersistentRamZone } from '../zone/persistentRamZone.js';
 import { ConsoleZoneWriter } from './consoleWriter.js';
 import { installRecorderDeflate } from './deflate.js';
@@ -58,7 +60,17 @@ export interface RecorderOptions {
   uptimeNs?: () => number;
   /** fdatasync after a dump so it survives power loss too (default true). */
   syncOnDump?: boolean;
+  /**
+   * How the image is written. 'mmap': a shared mapping of the file (native
+   * addon; a line is a few stores, no system call); 'pwrite': positioned
+   * writes; 'auto' (default): mmap when the addon is built and the file can be
+   * mapped, else pwrite. Both survive kill -9 (page cache). When not given,
+   * the environment variable PSTORE_IO (mmap|pwrite|auto) decides.
+   */
+  io?: RecorderIo;
 }
+
+export type RecorderIo = 'mmap' | 'pwrite' | 'auto';
 
 /** Syslog levels; names as used by loggers. */
 export const LOG_LEVELS = { emerg: 0, alert: 1, crit: 2, err: 3, error: 3, warning: 4, warn: 4, notice: 5, info: 6, debug: 7 } as const;
@@ -77,6 +89,8 @@ export interface RecorderPmsg {
 
 export interface Recorder {
   readonly path: string;
+  /** The I/O the image is written with ('auto' resolved). */
+  readonly io: 'mmap' | 'pwrite';
   readonly layout: RamoopsLayout;
   /** What the previous run left (read before this open reset anything). */
   previous(): PreviousRecord[];
@@ -165,8 +179,11 @@ export function openRecorder(path: string, options: RecorderOptions = {}): Recor
     deflateInstalled = true;
   }
 
+  const io = options.io ?? envIo() ?? 'auto';
+  if (io !== 'mmap' && io !== 'pwrite' && io !== 'auto') throw new UsageError(`io '${String(io)}' is not mmap, pwrite or auto`);
+
   const lock = lockImage(path);
-  let region: FileRegion | null = null;
+  let region: RecorderRegion | null = null;
   try {
     let fd: number;
     try {
@@ -196,7 +213,7 @@ export function openRecorder(path: string, options: RecorderOptions = {}): Recor
       closeSync(fd);
       throw describeFsError(e, 'size', path);
     }
-    region = new FileRegion(fd, memSize, path, true);
+    region = imageRegion(fd, path, memSize, io);
 
     let previous: PreviousRecord[] = [];
     const noHeader = new Set<number>();
@@ -223,12 +240,42 @@ export function openRecorder(path: string, options: RecorderOptions = {}): Recor
       prz.attach();
       if (noHeader.has(zone.offset)) prz.zap();
     }
-    return new FileRecorder(path, region, lock, layout, previous, options);
+    return new FileRecorder(path, region, region instanceof FileRegion ? 'pwrite' : 'mmap', lock, layout, previous, options);
   } catch (e) {
     region?.close();
     lock.release();
     throw e;
   }
+}
+
+function envIo(): RecorderIo | undefined {
+  const v = typeof process !== 'undefined' ? process.env.PSTORE_IO : undefined;
+  if (v === undefined || v === '') return undefined;
+  if (v !== 'mmap' && v !== 'pwrite' && v !== 'auto') throw new UsageError(`PSTORE_IO='${v}' is not mmap, pwrite or auto`);
+  return v;
+}
+
+/** The image: a mapping or positioned writes; closing it closes the file. */
+type RecorderRegion = Region & { close(): void };
+
+function imageRegion(fd: number, path: string, size: number, io: RecorderIo): RecorderRegion {
+  if (io !== 'pwrite') {
+    let mapped: MmapRegion | null = null;
+    try {
+      mapped = mapFileRegion(fd, path, 0, size, true, true);
+    } catch (e) {
+      if (io === 'mmap') {
+        closeSync(fd);
+        throw e;
+      }
+    }
+    if (mapped) return mapped;
+    if (io === 'mmap') {
+      closeSync(fd);
+      throw new UsageError(`io 'mmap' requested but the native mmap addon is not available (${mmapUnavailableReason()}); run npm run build:native`);
+    }
+  }
+  return new FileRegion(fd, size, path, true);
 }
 
 const encoder = new TextEncoder();
@@ -247,15 +294,16 @@ class FileRecorder implements Recorder {
   private readonly uptimeNs: () => number;
   private readonly syncOnDump: boolean;
   /** Bytes of console text not yet ended by a newline, per level (for the log buffer). */
-  private pending = '';
+  private pending = new Uint8Array(256);
+  private pendingLen = 0;
   private pendingLevel = 6;
-  private readonly decoder = new TextDecoder('utf-8', { fatal: false });
   private uninstallers: (() => void)[] = [];
   private isClosed = false;
 
   constructor(
     readonly path: string,
-    private readonly region: FileRegion,
+    private readonly region: RecorderRegion,
+    readonly io: 'mmap' | 'pwrite',
     private readonly lock: ImageLock,
     readonly layout: RamoopsLayout,
     private readonly prev: PreviousRecord[],
@@ -297,44 +345,74 @@ class FileRecorder implements Recorder {
     this.check();
     const lvl = levelOf(level, 6);
     if (typeof data === 'string') {
-      this.consoleZone?.writeString(data);
-      this.bufferText(data, lvl);
+      // One UTF-8 encoding serves the zone and the log buffer.
+      if (this.consoleZone) this.bufferBytes(this.consoleZone.encoded, this.consoleZone.writeEncoded(data), lvl);
+      else this.bufferBytes(encoder.encode(data), -1, lvl);
     } else {
       this.consoleZone?.write(data);
-      this.bufferText(this.decoder.decode(data, { stream: true }), lvl);
+      this.bufferBytes(data, -1, lvl);
     }
   }
 
-  /** Lines into the log buffer; a partial line waits for its newline (or a dump). */
-  private bufferText(text: string, level: number): void {
-    let from = 0;
-    let nl = text.indexOf('\n');
+  /**
+   * Lines into the log buffer as bytes (it copies them): all of `bytes`, or
+   * its first `length` bytes when length >= 0 (then bytes is scratch we may
+   * write past the text). A partial line waits
+   * for its newline (or a dump), joined at the most severe level of its pieces.
+   */
+  private bufferBytes(bytes: Uint8Array, length: number, level: number): void {
+    const end = length < 0 ? bytes.length : length;
+    // `length` is given for our own scratch buffer: a newline just past the text stops
+    // indexOf there instead of scanning stale bytes to the end of the buffer.
+    if (end < bytes.length) bytes[end] = NL;
+    let nl = bytes.indexOf(NL);
+    if (nl >= end) nl = -1;
     if (nl < 0) {
-      if (!this.pending) this.pendingLevel = level;
-      this.pending += text;
+      if (!this.pendingLen) this.pendingLevel = level;
+      this.addPending(bytes, 0, end);
       // Keep a runaway partial line bounded (the log buffer cuts records anyway).
-      if (this.pending.length > 4096) this.flushPending();
+      if (this.pendingLen > 4096) this.flushPending();
       return;
     }
     const ts = this.uptimeNs();
+    let from = 0;
     while (nl >= 0) {
-      const line = this.pending ? this.pending + text.slice(from, nl) : text.slice(from, nl);
-      const lvl = this.pending ? Math.min(this.pendingLevel, level) : level;
-      this.pending = '';
-      this.logBuffer.append({ tsNsec: ts, facility: this.facility, level: lvl, text: line });
+      if (this.pendingLen) {
+        this.addPending(bytes, from, nl);
+        this.appendRecord(ts, Math.min(this.pendingLevel, level), this.pending.subarray(0, this.pendingLen));
+        this.pendingLen = 0;
+      } else {
+        this.appendRecord(ts, level, bytes.subarray(from, nl));
+      }
       from = nl + 1;
-      nl = text.indexOf('\n', from);
+      nl = from < end ? bytes.indexOf(NL, from) : -1;
+      if (nl >= end) nl = -1;
     }
-    if (from < text.length) {
-      this.pending = text.slice(from);
+    if (from < end) {
+      this.addPending(bytes, from, end);
       this.pendingLevel = level;
     }
   }
 
+  private appendRecord(ts: number, level: number, text: Uint8Array): void {
+    this.logBuffer.append({ tsNsec: ts, facility: this.facility, level, text });
+  }
+
+  private addPending(src: Uint8Array, from: number, to: number): void {
+    const need = this.pendingLen + (to - from);
+    if (need > this.pending.length) {
+      const grown = new Uint8Array(Math.max(need, this.pending.length * 2));
+      grown.set(this.pending.subarray(0, this.pendingLen));
+      this.pending = grown;
+    }
+    this.pending.set(src.subarray(from, to), this.pendingLen);
+    this.pendingLen = need;
+  }
+
   private flushPending(): void {
-    if (!this.pending) return;
-    this.logBuffer.append({ tsNsec: this.uptimeNs(), facility: this.facility, level: this.pendingLevel, text: this.pending });
-    this.pending = '';
+    if (!this.pendingLen) return;
+    this.appendRecord(this.uptimeNs(), this.pendingLevel, this.pending.subarray(0, this.pendingLen));
+    this.pendingLen = 0;
   }
 
   log(level: LogLevel, text: string): void {
@@ -346,11 +424,21 @@ class FileRecorder implements Recorder {
     const lines = text.split('\n');
     if (lines.length > 1 && lines[lines.length - 1] === '') lines.pop();
     let out = '';
-    for (const line of lines) {
-      out += `${stamp}${line}\n`;
-      this.logBuffer.append({ tsNsec: ns, facility: this.facility, level: lvl, text: line });
+    for (const line of lines) out += `${stamp}${line}\n`;
+    let bytes: Uint8Array;
+    if (this.consoleZone) {
+      this.consoleZone.writeEncoded(out);
+      bytes = this.consoleZone.encoded;
+    } else {
+      bytes = encoder.encode(out);
     }
-    this.consoleZone?.writeString(out);
+    // The stamp is ASCII: each record is the bytes between it and the newline.
+    let p = 0;
+    for (let i = 0; i < lines.length; i++) {
+      const nl = bytes.indexOf(NL, p + stamp.length);
+      this.appendRecord(ns, lvl, bytes.subarray(p + stamp.length, nl));
+      p = nl + 1;
+    }
   }
 
   dump(reason: number): boolean {

@@ -1,0 +1,10 @@
+{
+  "targets": [
+    {
+      "target_name": "pstore_mmap",
+      "sources": ["mmap.c"],
+      "defines": ["NAPI_VERSION=8"],
+      "cflags": ["-O2", "-Wall", "-Wextra"]
+    }
+  ]
+}
