@@ -21,9 +21,9 @@ import type { CompressorName } from '../core/compress/types.js';
 import type { SymbolMap } from '../core/ftrace.js';
 import { pstoreFiles } from '../core/pstoreFs.js';
 import type { PstoreFile } from '../core/record.js';
-import { NotFoundError, UsageError } from '../errors.js';
+import { UsageError } from '../errors.js';
 import { WindowRegion, type Region } from '../region/region.js';
-import type { PstoreImage } from './image.js';
+import { findFile, type PstoreImage } from './image.js';
 import { decompressorFor } from './ramoopsImage.js';
 
 export interface BlkImageOptions {
@@ -137,12 +137,7 @@ export class BlkImage implements PstoreImage {
   }
 
   file(name: string): PstoreFile {
-    const f = this.files().find((x) => x.name === name);
-    if (!f) {
-      const names = this.files().map((x) => x.name);
-      throw new NotFoundError(`no record named '${name}' (records: ${names.length ? names.join(', ') : 'none'})`);
-    }
-    return f;
+    return findFile(this.files(), name);
   }
 
   describe(): string {

@@ -8,14 +8,14 @@
 import { createBlkImage as blankDevice } from '../backends/blk/backend.js';
 import { PSZ_BUFFER_HEADER_SIZE } from '../backends/blk/layout.js';
 import { KmsgDumpReason, type KmsgDumpReasonCode } from '../core/backend.js';
-import { encodeFtraceRecord } from '../core/ftrace.js';
 import { DEFAULT_KMSG_BYTES, Pstore } from '../core/platform.js';
 import type { RecordTime } from '../core/record.js';
-import { CorruptImageError, LayoutError, NotFoundError, UsageError } from '../errors.js';
+import { CorruptImageError, LayoutError, UsageError } from '../errors.js';
 import { DumperRegistry, LogBuffer, loadLog } from '../frontends/index.js';
 import type { Region } from '../region/region.js';
 import { BlkImage, type BlkImageOptions } from './blkImage.js';
-import type { DumpOptions, DumpSummary, FtraceInputRecord } from './writeImage.js';
+import { removeNamedRecord } from './image.js';
+import { writeFtraceRecords, type DumpOptions, type DumpSummary, type FtraceInputRecord } from './writeImage.js';
 
 export interface BlkWriteOptions extends BlkImageOptions {
   /** Blank the zone headers that make the kernel's recovery fail, then write. */
@@ -137,30 +137,13 @@ export function appendBlkFtrace(image: BlkImage, records: FtraceInputRecord[]): 
   for (const r of records) {
     if (r.cpu >= zones) throw new UsageError(`ftrace record for CPU ${r.cpu}, but the layout has ${zones} per-CPU zone(s) (--ftrace-cpus)`);
   }
-  for (const r of records) {
-    image.backend.write({
-      type: 'ftrace',
-      reason: 0,
-      count: 0,
-      part: 0,
-      data: encodeFtraceRecord(r, image.arch),
-      compressed: false,
-      time: { sec: 0, nsec: 0 },
-      cpu: r.cpu,
-    });
-  }
+  writeFtraceRecords(image.backend, records, image.arch);
   image.invalidate();
 }
 
 /** `rm /sys/fs/pstore/NAME` on a pstore/blk mount: psz_pstore_erase. */
 export function removeBlkRecord(image: BlkImage, name: string): void {
-  const file = image.files().find((f) => f.name === name);
-  if (!file) {
-    const names = image.files().map((f) => f.name);
-    throw new NotFoundError(`no record named '${name}' (records: ${names.length ? names.join(', ') : 'none'})`);
-  }
-  image.backend.erase(file.type, file.id);
-  image.invalidate();
+  removeNamedRecord(image, name);
 }
 
 /** Whether a dump reason can reach a best-effort device at all. */

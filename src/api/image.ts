@@ -4,7 +4,9 @@
  * BlkImage (pstore/zone on a block device) both implement it; code that needs
  * more switches on `kind`.
  */
+import type { PstoreBackend } from '../core/backend.js';
 import type { PstoreFile } from '../core/record.js';
+import { NotFoundError } from '../errors.js';
 import type { Region } from '../region/region.js';
 
 export type PstoreImageKind = 'ramoops' | 'blk';
@@ -21,4 +23,21 @@ export interface PstoreImage {
   describe(): string;
   /** Forget cached records (after a write). */
   invalidate(): void;
+}
+
+/** The file called `name`, or a NotFoundError that lists the names there are. */
+export function findFile(files: readonly PstoreFile[], name: string): PstoreFile {
+  const f = files.find((x) => x.name === name);
+  if (!f) {
+    const names = files.map((x) => x.name);
+    throw new NotFoundError(`no record named '${name}' (records: ${names.length ? names.join(', ') : 'none'})`);
+  }
+  return f;
+}
+
+/** `rm /sys/fs/pstore/NAME`: the backend erases the record's zone (any image kind). */
+export function removeNamedRecord(image: PstoreImage & { readonly backend: PstoreBackend }, name: string): void {
+  const file = findFile(image.files(), name);
+  image.backend.erase(file.type, file.id);
+  image.invalidate();
 }

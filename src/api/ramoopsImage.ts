@@ -7,9 +7,9 @@ import type { CompressorName } from '../core/compress/types.js';
 import type { SymbolMap } from '../core/ftrace.js';
 import { pstoreFiles, type DecompressFn } from '../core/pstoreFs.js';
 import type { PstoreFile } from '../core/record.js';
-import { DecompressError, NotFoundError, UsageError } from '../errors.js';
+import { DecompressError, UsageError } from '../errors.js';
 import { WindowRegion, type Region } from '../region/region.js';
-import type { PstoreImage } from './image.js';
+import { findFile, type PstoreImage } from './image.js';
 
 /** Order in which compressors are tried when the user does not say which one wrote a record. */
 export const AUTO_COMPRESSORS: readonly CompressorName[] = ['deflate', 'zstd', 'lz4', 'lzo', '842'];
@@ -103,12 +103,7 @@ export class RamoopsImage implements PstoreImage {
   }
 
   file(name: string): PstoreFile {
-    const f = this.files().find((x) => x.name === name);
-    if (!f) {
-      const names = this.files().map((x) => x.name);
-      throw new NotFoundError(`no record named '${name}' (records: ${names.length ? names.join(', ') : 'none'})`);
-    }
-    return f;
+    return findFile(this.files(), name);
   }
 
   describe(): string {

@@ -1,11 +1,13 @@
-import type { KmsgDumpReasonCode } from '../core/backend.js';
+import type { Arch } from '../backends/ramoops/arch.js';
+import type { KmsgDumpReasonCode, PstoreBackend } from '../core/backend.js';
 import type { CompressorName } from '../core/compress/types.js';
 import { encodeFtraceRecord } from '../core/ftrace.js';
 import { DEFAULT_KMSG_BYTES, Pstore } from '../core/platform.js';
 import type { RecordTime } from '../core/record.js';
-import { CorruptImageError, LayoutError, NotFoundError, UsageError } from '../errors.js';
+import { CorruptImageError, LayoutError, UsageError } from '../errors.js';
 import { DumperRegistry, LogBuffer, loadLog } from '../frontends/index.js';
 import type { Region } from '../region/region.js';
+import { removeNamedRecord } from './image.js';
 import { RamoopsImage, type RamoopsImageOptions } from './ramoopsImage.js';
 
 export interface WriteImageOptions extends RamoopsImageOptions {
@@ -149,28 +151,18 @@ export function appendFtrace(image: RamoopsImage, records: FtraceInputRecord[]):
       throw new UsageError(`ftrace record for CPU ${r.cpu}, but the layout has ${zones} per-CPU zone(s) (--ftrace-cpus)`);
     }
   }
-  for (const r of records) {
-    image.backend.write({
-      type: 'ftrace',
-      reason: 0,
-      count: 0,
-      part: 0,
-      data: encodeFtraceRecord(r, image.layout.arch),
-      compressed: false,
-      time: { sec: 0, nsec: 0 },
-      cpu: r.cpu,
-    });
-  }
+  writeFtraceRecords(image.backend, records, image.layout.arch);
   image.invalidate();
+}
+
+/** pstore_ftrace_call for each record: encoded for the arch, written from its CPU. */
+export function writeFtraceRecords(backend: PstoreBackend, records: readonly FtraceInputRecord[], arch: Arch): void {
+  for (const r of records) {
+    backend.write({ type: 'ftrace', reason: 0, count: 0, part: 0, data: encodeFtraceRecord(r, arch), compressed: false, time: { sec: 0, nsec: 0 }, cpu: r.cpu });
+  }
 }
 
 /** `rm /sys/fs/pstore/NAME`: erase the record's zone as the backend does. */
 export function removeRecord(image: RamoopsImage, name: string): void {
-  const file = image.files().find((f) => f.name === name);
-  if (!file) {
-    const names = image.files().map((f) => f.name);
-    throw new NotFoundError(`no record named '${name}' (records: ${names.length ? names.join(', ') : 'none'})`);
-  }
-  image.backend.erase(file.type, file.id);
-  image.invalidate();
+  removeNamedRecord(image, name);
 }

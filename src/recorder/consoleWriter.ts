@@ -16,6 +16,7 @@ import { MmapRegion } from '../node/mmapRegion.js';
 import { MemoryRegion, type Region } from '../region/region.js';
 import { PRZ_HEADER_SIZE as PRZ_HEADER_SIZE_IMPORT, przGeometry, type PrzGeometry } from '../zone/eccLayout.js';
 import { PersistentRamZone, type PrzOptions } from '../zone/persistentRamZone.js';
+import { readU32, writeU32 } from '../region/bytes.js';
 
 const encoder = new TextEncoder();
 /** A module-local copy: an imported binding can cost a getter call per use in transpiled code. */
@@ -158,26 +159,6 @@ export class ConsoleZoneWriter {
       const pos = g.dataOffset + b * bs;
       rs.encode(z, pos, Math.min(bs, dataEnd - pos), z, g.parityOffset + b * g.eccSize);
     }
-  }
-}
-
-function readU32(b: Uint8Array, off: number, le: boolean): number {
-  return le
-    ? (b[off] | (b[off + 1] << 8) | (b[off + 2] << 16) | (b[off + 3] << 24)) >>> 0
-    : ((b[off] << 24) | (b[off + 1] << 16) | (b[off + 2] << 8) | b[off + 3]) >>> 0;
-}
-
-function writeU32(b: Uint8Array, off: number, v: number, le: boolean): void {
-  if (le) {
-    b[off] = v & 0xff;
-    b[off + 1] = (v >>> 8) & 0xff;
-    b[off + 2] = (v >>> 16) & 0xff;
-    b[off + 3] = (v >>> 24) & 0xff;
-  } else {
-    b[off] = (v >>> 24) & 0xff;
-    b[off + 1] = (v >>> 16) & 0xff;
-    b[off + 2] = (v >>> 8) & 0xff;
-    b[off + 3] = v & 0xff;
   }
 }
 

@@ -1,5 +1,6 @@
 import { reedSolomon, type ReedSolomon } from '../ecc/reedSolomon.js';
 import { copyBytes, type Region } from '../region/region.js';
+import { readU32, writeU32 } from '../region/bytes.js';
 import { PRZ_HEADER_SIZE, przGeometry, type PrzGeometry } from './eccLayout.js';
 
 /** "DBGC": every persistent RAM zone signature is XORed with it. */
@@ -78,26 +79,6 @@ export interface PrzAttachResult {
   after: Uint8Array;
   /** True when `after` differs from the input (the kernel writes to the medium). */
   modified: boolean;
-}
-
-function readU32(b: Uint8Array, off: number, le: boolean): number {
-  return le
-    ? (b[off] | (b[off + 1] << 8) | (b[off + 2] << 16) | (b[off + 3] << 24)) >>> 0
-    : ((b[off] << 24) | (b[off + 1] << 16) | (b[off + 2] << 8) | b[off + 3]) >>> 0;
-}
-
-function writeU32(b: Uint8Array, off: number, v: number, le: boolean): void {
-  if (le) {
-    b[off] = v & 0xff;
-    b[off + 1] = (v >>> 8) & 0xff;
-    b[off + 2] = (v >>> 16) & 0xff;
-    b[off + 3] = (v >>> 24) & 0xff;
-  } else {
-    b[off] = (v >>> 24) & 0xff;
-    b[off + 1] = (v >>> 16) & 0xff;
-    b[off + 2] = (v >>> 8) & 0xff;
-    b[off + 3] = v & 0xff;
-  }
 }
 
 export function readPrzHeader(zone: Uint8Array, littleEndian: boolean): PrzHeader {
