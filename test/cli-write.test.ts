@@ -14,6 +14,7 @@ import { createImage } from '../src/api/writeImage.js';
 import { parseFtraceText } from '../src/api/writeImage.js';
 import { MemoryRegion, type Region } from '../src/region/region.js';
 import { fixturePath, readFixtureJson } from './helpers/fixtures.js';
+import { paramsFromObject } from '../src/backends/ramoops/params.js';
 
 const NOW = new Date('2030-01-01T00:00:00Z');
 const tmp = mkdtempSync(join(tmpdir(), 'pstore-cli-write-'));
@@ -82,6 +83,14 @@ for (const [set, sc, predump, extra] of [
     const copy = tmpFile('image.bin');
     const original = fixturePath(set, sc, 'image.bin');
     copyFileSync(original, copy);
+    // Scramble zone 0's record bytes and their parity so the dump has to write them all.
+    const bytes = readFileSync(copy);
+    const used = bytes.readUInt32LE(8);
+    for (let i = 12; i < 12 + used; i++) bytes[i] ^= 0xa5;
+    const g = new RamoopsImage(new MemoryRegion(new Uint8Array(bytes)), { params: paramsFromObject(readFixtureJson(set, sc, 'params.json')) }).layout.zones[0].geometry;
+    for (let i = g.parityOffset; i < g.parityOffset + Math.ceil(used / 128) * g.eccSize; i++) bytes[i] ^= 0x3c;
+    writeFileSync(copy, bytes);
+    assert.notEqual(sha(copy), sha(original));
     const r = await ok(['dump', copy, '--params', fixturePath(set, sc, 'params.json'), ...extra, '--reason', input.reason, '--count', input.count, '--log', log, '--time', input.time]);
     assert.match(r.out, /^dmesg-ramoops-0: Panic#1 Part1, \d+ bytes in the zone \(uncompressed\)/);
     assert.equal(sha(copy), sha(original), 'image byte for byte');
