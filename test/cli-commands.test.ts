@@ -266,3 +266,14 @@ test('--help lists every command with examples; --version', async () => {
   const v = await run(['--version']);
   assert.match(v.out, /^\d+\.\d+\.\d+\n$/);
 });
+
+test('ls with a layout that does not fit the image says so and points at --auto', async () => {
+  // Module defaults (4 KiB records) on an image written with 32 KiB records.
+  const r = await run(['ls', fixturePath('kernel-6.1', 'oops-oops-panic', 'image.bin')]);
+  assert.equal(r.code, 0);
+  assert.equal(r.out, '');
+  assert.match(r.err, /^pstore: no records: \d+ of 64 zones have no valid ramoops header .*--auto/);
+  const fine = await run(['ls', fixturePath('kernel-6.1', 'oops-oops-panic', 'image.bin'), '--auto', '--kernel', 'debian-6.1']);
+  assert.equal(fine.code, 0, fine.err);
+  assert.match(fine.out, /dmesg-ramoops-2/);
+});

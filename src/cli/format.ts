@@ -1,5 +1,7 @@
 /** Text formatting shared by the commands: times, tables, escaped bytes. */
 import type { RecordTime } from '../core/record.js';
+import type { BlkImage } from '../api/blkImage.js';
+import type { RamoopsImage } from '../api/ramoopsImage.js';
 
 const pad = (n: number, w = 2): string => String(n).padStart(w, '0');
 
@@ -96,4 +98,19 @@ export function isPlainText(bytes: Uint8Array): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * "no records", and why when the layout looks wrong: most zones carry no
+ * valid header where these flags put them.
+ */
+export function noRecordsMessage(image: RamoopsImage | BlkImage): string {
+  if (image.kind === 'ramoops') {
+    const zones = image.zones();
+    const bad = zones.filter((r) => r.attach.state === 'no-signature' || r.attach.state === 'invalid').length;
+    if (bad * 2 > zones.length) {
+      return `pstore: no records: ${bad} of ${zones.length} zones have no valid ramoops header where this layout puts them — wrong layout flags? Try --auto or 'pstore scan IMAGE'\n`;
+    }
+  }
+  return 'pstore: no records\n';
 }

@@ -10,6 +10,7 @@ import type { PstoreFile, RecordTime } from '../../core/record.js';
 import { PstoreError, UsageError } from '../../errors.js';
 import { describeFsError } from '../../node/fileRegion.js';
 import { setExactFileTime } from '../exactTime.js';
+import { noRecordsMessage } from '../format.js';
 import type { CliIo } from '../io.js';
 import { addAutoOption, addLayoutOptions, addReadOptions, openPstoreImage, type LayoutFlags, type ReadFlags } from '../layoutOptions.js';
 
@@ -89,7 +90,7 @@ export function extractCommand(imagePath: string, dir: string, flags: ExtractFla
       const path = writePstoreFile(dir, f, now);
       if (!flags.quiet) io.stdout(`${path}\n`);
     }
-    if (!files.length) io.stderr('pstore: no records\n');
+    if (!files.length) io.stderr(noRecordsMessage(image));
     return 0;
   } finally {
     close();

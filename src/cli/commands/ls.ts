@@ -1,7 +1,7 @@
 /** `pstore ls IMAGE [--json]`: the files /sys/fs/pstore would show. */
 import type { Command } from 'commander';
 import type { PstoreFile } from '../../core/record.js';
-import { isoTime, shortTime, table } from '../format.js';
+import { isoTime, noRecordsMessage, shortTime, table } from '../format.js';
 import type { CliIo } from '../io.js';
 import { addAutoOption, addLayoutOptions, addReadOptions, openPstoreImage, type LayoutFlags, type ReadFlags } from '../layoutOptions.js';
 
@@ -65,7 +65,7 @@ export function lsCommand(imagePath: string, flags: LsFlags, io: CliIo): number 
   try {
     const files = image.files();
     if (flags.json) io.stdout(JSON.stringify(files.map(fileInfo), null, 2) + '\n');
-    else if (!files.length) io.stderr('pstore: no records\n');
+    else if (!files.length) io.stderr(noRecordsMessage(image));
     else io.stdout(filesTable(files));
     return 0;
   } finally {
