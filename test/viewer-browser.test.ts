@@ -343,11 +343,17 @@ describe('pstore view in chromium', { skip: hasChromium ? false : `no chromium a
     const junk = join(dir, 'junk.bin');
     writeFileSync(junk, Uint8Array.from({ length: 3000 }, (_, i) => (i * 2654435761) >>> 24));
     await page.setInputFiles('#file-input', junk);
-    await page.waitForSelector('body[data-state="ready"], body[data-state="error"]');
+    // Wait for this file's decode to finish (the state may still show the previous file's).
+    await page.waitForFunction(
+      () => /^(ready|error)$/.test(document.body.dataset.state ?? '') && document.body.textContent!.includes('junk.bin'),
+      undefined,
+      { timeout: 15_000 },
+    );
     assert.equal(await page.evaluate(() => 1 + 1), 2);
     // A layout typo is reported next to the form.
     await page.fill('#f-record_size', '12Q');
     await page.click('form.layout-form button[type=submit]');
+    await page.waitForFunction(() => (document.querySelector('.form-error')?.textContent ?? '').length > 0, undefined, { timeout: 5_000 });
     assert.match((await page.textContent('.form-error')) ?? '', /record_size: '12Q' is not a number/);
     await page.close();
 
