@@ -81,3 +81,5 @@ export type { BackendRecord, PstoreFile, PstoreType, RecordTime, EccStatus } fro
 export type { PstoreBackend, WriteRecord } from './core/backend.js';
 export { getCompressor, compressorNames, decompressAny, initZstd, type Compressor, type CompressorName } from './core/compress/registry.js';
 export * from './frontends/index.js';
+export { repairPrz, type PrzRepair, type ZonePatch } from './zone/repair.js';
+export { planRepair, type RepairPlan } from './api/repair.js';

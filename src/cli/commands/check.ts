@@ -8,12 +8,16 @@ import type { BlkImage, BlkZoneReport } from '../../api/blkImage.js';
 import type { RamoopsZoneReport } from '../../backends/ramoops/ramoops.js';
 import { kmsgDumpReasonStr } from '../../backends/blk/zoneFormat.js';
 import { BlockHealth } from '../../zone/persistentRamZone.js';
+import { planRepair, type RepairPlan } from '../../api/repair.js';
+import { writePatchesAtomically } from '../atomicPatch.js';
 import { hex, table } from '../format.js';
 import type { CliIo } from '../io.js';
 import { addAutoOption, addLayoutOptions, openPstoreImage, type LayoutFlags } from '../layoutOptions.js';
 
 export interface CheckFlags extends LayoutFlags {
   json?: boolean;
+  /** Write the ECC corrections back (data and fresh parity), atomically. */
+  repair?: boolean;
 }
 
 export interface ZoneCheck {
@@ -148,7 +152,10 @@ function blkCheck(image: BlkImage, flags: CheckFlags, io: CliIo): number {
 export function checkCommand(imagePath: string, flags: CheckFlags, io: CliIo): number {
   const { image, close } = openPstoreImage(imagePath, flags, { warn: (w) => io.stderr(`pstore: warning: ${w}\n`), note: (m) => io.stderr(`pstore: ${m}\n`) });
   try {
-    if (image.kind === 'blk') return blkCheck(image, flags, io);
+    if (image.kind === 'blk') {
+      if (flags.repair) io.stderr('pstore: --repair: pstore/blk zones carry no ECC: nothing can be repaired\n');
+      return blkCheck(image, flags, io);
+    }
     const report = checkReport(image.zones());
     if (flags.json) {
       io.stdout(JSON.stringify(report, null, 2) + '\n');
@@ -178,6 +185,11 @@ export function checkCommand(imagePath: string, flags: CheckFlags, io: CliIo): n
           : 'ECC off: corruption cannot be detected\n',
       );
     }
+    if (flags.repair) {
+      const plan = planRepair(image);
+      close();
+      return repairCommand(imagePath, image.layout.params.ecc, image.options.offset ?? 0, plan, io);
+    }
     if (!report.ok) io.stderr(`pstore: ${report.bad_blocks} unrecoverable block${report.bad_blocks === 1 ? '' : 's'}\n`);
     return report.ok ? 0 : 1;
   } finally {
@@ -185,12 +197,43 @@ export function checkCommand(imagePath: string, flags: CheckFlags, io: CliIo): n
   }
 }
 
+/**
+ * `check --repair`: write what ECC corrects (data, header) with fresh parity.
+ * A regular file is repaired in a copy that replaces it by rename, so an
+ * interruption leaves the original or the repaired image, never a mix.
+ */
+function repairCommand(imagePath: string, ecc: number, base: number, plan: RepairPlan, io: CliIo): number {
+  if (!ecc) {
+    io.stderr('pstore: --repair: this layout has no ECC: nothing can be repaired\n');
+    return 0;
+  }
+  for (const z of plan.zones) {
+    const r = z.repair;
+    if (r.skipped && r.skipped !== 'no ECC' && r.skipped !== 'no signature') io.stderr(`pstore: --repair: ${z.zone.label}: left as is (${r.skipped})\n`);
+    if (r.header || r.blocks.length) {
+      io.stderr(`pstore: --repair: ${z.zone.label}: ${r.correctedBytes} corrected bytes${r.header ? ' (header)' : ''}${r.blocks.length ? ` in block${r.blocks.length === 1 ? '' : 's'} ${r.blocks.join(',')}` : ''}\n`);
+    }
+  }
+  if (!plan.writes.length) {
+    io.stderr('pstore: --repair: nothing to repair\n');
+  } else {
+    writePatchesAtomically(imagePath, plan.writes.map((w) => ({ offset: base + w.offset, bytes: w.bytes })));
+    io.stderr(`pstore: --repair: wrote ${plan.writes.reduce((n, w) => n + w.bytes.length, 0)} bytes in ${plan.writes.length} ranges\n`);
+  }
+  if (plan.remainingBad) {
+    io.stderr(`pstore: ${plan.remainingBad} unrecoverable block${plan.remainingBad === 1 ? '' : 's'} remain (left untouched)\n`);
+    return 1;
+  }
+  return 0;
+}
+
 export function registerCheck(program: Command, io: CliIo, done: (code: number) => void): void {
   const cmd = program
     .command('check')
     .description('verify every zone: signature, ring state, ECC (exit 1 when data is unrecoverable; blk: when recovery fails)')
     .argument('<image>', 'ramoops region, RAM dump (with --offset), or pstore/blk device image (--backend blk)')
-    .option('--json', 'JSON report {zones: [...], corrected, bad_blocks, ok}');
+    .option('--json', 'JSON report {zones: [...], corrected, bad_blocks, ok}')
+    .option('--repair', 'write the ECC corrections back (data and header, with fresh parity); unrecoverable blocks stay as they are; a file is replaced atomically');
   addLayoutOptions(cmd);
   addAutoOption(cmd);
   cmd.action((image: string, flags: CheckFlags) => done(checkCommand(image, flags, io)));
