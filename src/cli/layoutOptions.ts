@@ -19,7 +19,7 @@ import { SymbolMap } from '../core/ftrace.js';
 import { LayoutError, PstoreError, UsageError } from '../errors.js';
 import { describeFsError, openImageFile, type FileRegion } from '../node/fileRegion.js';
 import { scanFile } from '../node/scanFile.js';
-import { AUTO_MIN_CONFIDENCE, bestRegion, type ScanRegion } from '../scan/index.js';
+import { AUTO_MIN_CONFIDENCE, bestAnyRegion, type BlkScanRegion, type ScanRegion } from '../scan/index.js';
 
 /** Raw layout flags as commander hands them over (strings, unparsed). */
 export interface LayoutFlags {
@@ -393,7 +393,7 @@ export function addAutoOption(cmd: Command): Command {
   return cmd.addOption(
     new Option(
       '--auto',
-      "infer the ramoops layout (offset, sizes, ECC, kernel, ftrace CPUs) by scanning the file as `pstore scan` does, and say what was inferred; no other layout flag but --kernel, which overrides the inferred kernel profile (e.g. debian-6.1, which a scan cannot tell from 6.1)",
+      "infer the layout (ramoops: offset, sizes, ECC, kernel, ftrace CPUs; or a pstore/blk device: offset, device and zone sizes) by scanning the file as `pstore scan` does, and say what was inferred; no other layout flag but --kernel, which overrides the inferred kernel profile (e.g. debian-6.1, which a scan cannot tell from 6.1)",
     ).helpGroup(LAYOUT_GROUP),
   );
 }
@@ -418,11 +418,31 @@ export function regionLayoutFlags(r: ScanRegion, kernel?: string): LayoutFlags {
   return flags;
 }
 
+/** The explicit flags for an inferred pstore/blk device (sizes in KiB, as pstore_blk takes them). */
+export function blkRegionLayoutFlags(r: BlkScanRegion, kernel?: string): LayoutFlags {
+  const p = r.params;
+  const flags: LayoutFlags = {
+    backend: 'blk',
+    offset: hex(r.offset),
+    memSize: hex(r.deviceSize),
+    kmsgSize: String(p.kmsg_size),
+    pmsgSize: String(p.pmsg_size),
+    consoleSize: String(p.console_size),
+    ftraceSize: String(p.ftrace_size),
+    kernel: kernel ?? r.kernel,
+  };
+  if (p.ftrace_size) flags.ftraceCpus = String(r.ftraceCpus);
+  if (!r.littleEndian) flags.arch = r.arch;
+  return flags;
+}
+
 /** `--offset 0x… --mem-size 0x… …` for a flags object (the order `pstore scan` prints). */
 export function formatLayoutFlags(flags: LayoutFlags): string {
   const order: [keyof LayoutFlags, string][] = [
+    ['backend', '--backend'],
     ['offset', '--offset'],
     ['memSize', '--mem-size'],
+    ['kmsgSize', '--kmsg-size'],
     ['recordSize', '--record-size'],
     ['consoleSize', '--console-size'],
     ['ftraceSize', '--ftrace-size'],
@@ -439,7 +459,8 @@ export function formatLayoutFlags(flags: LayoutFlags): string {
 }
 
 export interface AutoLayout {
-  region: ScanRegion;
+  /** A ramoops region or a pstore/blk device (`region.backend`). */
+  region: ScanRegion | BlkScanRegion;
   /** The flags the command then runs with: the inferred layout as explicit flags, plus its other flags. */
   flags: LayoutFlags;
   /** One line for stderr (no prefix, no newline): what was inferred and the equivalent flags. */
@@ -454,7 +475,12 @@ export interface AutoLayout {
  * exception and overrides only the kernel profile. Nothing convincing
  * found: a one-line PstoreError (exit 1).
  */
-export function autoLayout<F extends LayoutFlags>(path: string, flags: F): AutoLayout & { flags: F } {
+export function autoLayout<F extends LayoutFlags>(
+  path: string,
+  flags: F,
+  options: { backends?: ReadonlyArray<'ramoops' | 'blk'> } = {},
+): AutoLayout & { flags: F } {
+  const backends = options.backends ?? ['ramoops', 'blk'];
   const given = AUTO_CONFLICTS.filter(([k]) => flags[k] !== undefined).map(([, name]) => name);
   if (given.length) {
     throw new UsageError(`--auto infers the layout: drop ${given.join(', ')} (or drop --auto); only --kernel may be given with --auto, to override the inferred kernel profile`);
@@ -466,26 +492,48 @@ export function autoLayout<F extends LayoutFlags>(path: string, flags: F): AutoL
     const err = describeFsError(e, 'read', path);
     throw err instanceof PstoreError ? err : e;
   }
-  const trusted = scan.regions.filter((r) => r.confidence >= AUTO_MIN_CONFIDENCE);
-  const best = bestRegion(trusted.filter((r) => !r.truncated)) ?? bestRegion(trusted);
+  const ramoops = backends.includes('ramoops') ? scan.regions : [];
+  const blk = backends.includes('blk') ? scan.blkRegions : [];
+  const trustedCount = [...ramoops, ...blk].filter((r) => r.confidence >= AUTO_MIN_CONFIDENCE).length;
+  const best =
+    bestAnyRegion(
+      ramoops.filter((r) => !r.truncated),
+      blk.filter((r) => !r.truncated),
+    ) ?? bestAnyRegion(ramoops, blk);
   if (!best) {
-    const top = scan.regions.reduce<ScanRegion | null>((a, r) => (!a || r.confidence > a.confidence ? r : a), null);
+    const top = [...ramoops, ...blk].reduce<ScanRegion | BlkScanRegion | null>((a, r) => (!a || r.confidence > a.confidence ? r : a), null);
     throw new PstoreError(
       `--auto: no ramoops region found in '${path}' with confidence >= ${AUTO_MIN_CONFIDENCE}` +
-        (top ? ` (best candidate at ${hex(top.offset)}: confidence ${top.confidence.toFixed(2)})` : ` (${scan.candidates.length} zone header candidates)`) +
-        '; give the layout flags (pstore scan lists what was found; pstore/blk devices: --backend blk)',
+        (top ? ` (best candidate at ${hex(top.offset)}: confidence ${top.confidence.toFixed(2)})` : ` (${scan.candidates.length + scan.blkCandidates.length} zone header candidates)`) +
+        (backends.includes('blk') ? ', nor a pstore/blk device' : '') +
+        '; give the layout flags (pstore scan lists what was found)',
     );
   }
-  if (best.truncated) throw new PstoreError(`--auto: the ramoops region at ${hex(best.offset)} in '${path}' runs past the end of the file (truncated dump?); pstore scan shows what was found`);
-  const layout = regionLayoutFlags(best, flags.kernel);
-  const p = best.params;
+  const what = best.backend === 'blk' ? 'pstore/blk device' : 'ramoops region';
+  if (best.truncated) throw new PstoreError(`--auto: the ${what} at ${hex(best.offset)} in '${path}' runs past the end of the file (truncated dump?); pstore scan shows what was found`);
   const kernel = flags.kernel !== undefined && flags.kernel !== best.kernel ? `kernel ${flags.kernel} (--kernel; inferred ${best.kernel})` : `kernel ${best.kernel}`;
-  const others = trusted.length - 1;
-  const message =
-    `--auto: ramoops region at offset ${hex(best.offset)} (confidence ${best.confidence.toFixed(2)}): ` +
-    `mem_size ${hex(p.mem_size)}, record_size ${hex(p.record_size)}, console_size ${hex(p.console_size)}, ftrace_size ${hex(p.ftrace_size)}` +
-    `${p.ftrace_size ? ` (${best.ftraceCpus} CPU${best.ftraceCpus === 1 ? '' : 's'})` : ''}, pmsg_size ${hex(p.pmsg_size)}, ecc ${p.ecc}, ${kernel}` +
-    `${best.littleEndian ? '' : `, ${best.arch} (big-endian)`}; same as: ${formatLayoutFlags(layout)}` +
-    (others > 0 ? `; ${others} other region${others === 1 ? '' : 's'} found (pstore scan lists them)` : '');
+  const others = trustedCount - 1;
+  const tail = others > 0 ? `; ${others} other region${others === 1 ? '' : 's'} found (pstore scan lists them)` : '';
+  let layout: LayoutFlags;
+  let message: string;
+  if (best.backend === 'blk') {
+    layout = blkRegionLayoutFlags(best, flags.kernel);
+    const p = best.params;
+    message =
+      `--auto: pstore/blk device at offset ${hex(best.offset)} (confidence ${best.confidence.toFixed(2)}): ` +
+      `device_size ${hex(best.deviceSize)}, kmsg_size ${p.kmsg_size}, pmsg_size ${p.pmsg_size}, console_size ${p.console_size}, ftrace_size ${p.ftrace_size} KiB` +
+      `${p.ftrace_size ? ` (${best.ftraceCpus} CPU${best.ftraceCpus === 1 ? '' : 's'})` : ''}, ${kernel}` +
+      `${best.littleEndian ? '' : `, ${best.arch} (big-endian)`}; same as: ${formatLayoutFlags(layout)}` +
+      tail;
+  } else {
+    layout = regionLayoutFlags(best, flags.kernel);
+    const p = best.params;
+    message =
+      `--auto: ramoops region at offset ${hex(best.offset)} (confidence ${best.confidence.toFixed(2)}): ` +
+      `mem_size ${hex(p.mem_size)}, record_size ${hex(p.record_size)}, console_size ${hex(p.console_size)}, ftrace_size ${hex(p.ftrace_size)}` +
+      `${p.ftrace_size ? ` (${best.ftraceCpus} CPU${best.ftraceCpus === 1 ? '' : 's'})` : ''}, pmsg_size ${hex(p.pmsg_size)}, ecc ${p.ecc}, ${kernel}` +
+      `${best.littleEndian ? '' : `, ${best.arch} (big-endian)`}; same as: ${formatLayoutFlags(layout)}` +
+      tail;
+  }
   return { region: best, flags: { ...flags, ...layout, auto: undefined }, message };
 }

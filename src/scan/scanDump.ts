@@ -1,12 +1,15 @@
+import { BlkImage, type BlkImageOptions } from '../api/blkImage.js';
 import type { RamoopsImageOptions } from '../api/ramoopsImage.js';
 import { RamoopsImage } from '../api/ramoopsImage.js';
 import { PstoreError } from '../errors.js';
 import { MemoryRegion, type Region } from '../region/region.js';
 import { inferRegions, type InferredRegion } from './infer.js';
+import { inferBlkRegions, type BlkInferredRegion } from './inferBlk.js';
 import { OverlayRegion } from './overlayRegion.js';
-import { SignatureFinder, type FinderStats, type ZoneCandidate } from './signature.js';
+import { SignatureFinder, type BlkZoneCandidate, type FinderStats, type ZoneCandidate } from './signature.js';
 
 export interface ScanRegion extends InferredRegion {
+  backend: 'ramoops';
   /** File names /sys/fs/pstore would show for this layout. */
   records: string[];
   /** Why records could not be listed (e.g. a truncated region), when so. */
@@ -15,13 +18,24 @@ export interface ScanRegion extends InferredRegion {
   extractCommand: string;
 }
 
+/** A pstore/blk device found in a dump, with its records and extract command. */
+export interface BlkScanRegion extends BlkInferredRegion {
+  records: string[];
+  recordsError?: string;
+  extractCommand: string;
+}
+
 export interface ScanResult {
   /** Bytes scanned. */
   size: number;
-  /** Every region found, by offset; the confidence says which to trust. */
+  /** Every ramoops region found, by offset; the confidence says which to trust. */
   regions: ScanRegion[];
+  /** Every pstore/blk device found, by offset. */
+  blkRegions: BlkScanRegion[];
   /** Every header-like word that passed start <= size (most are noise). */
   candidates: ZoneCandidate[];
+  /** pstore/zone header candidates (kmsg ones not yet checked for their magic). */
+  blkCandidates: BlkZoneCandidate[];
   stats: FinderStats;
 }
 
@@ -76,6 +90,52 @@ export function extractCommand(r: InferredRegion, dumpName = 'DUMP', outDir = 'O
   return parts.join(' ');
 }
 
+/** Options that make BlkImage read an inferred pstore/blk device. */
+export function blkRegionImageOptions(r: BlkInferredRegion): BlkImageOptions {
+  const opts: BlkImageOptions = {
+    params: { ...r.params, max_reason: 2 },
+    kernel: r.kernel,
+    offset: r.offset,
+    deviceSize: r.deviceSize,
+    ftraceCpus: r.ftraceCpus,
+  };
+  if (!r.littleEndian) opts.arch = r.arch;
+  return opts;
+}
+
+/** `pstore extract DUMP OUT --backend blk --offset … --mem-size … --kmsg-size …` (sizes in KiB, as pstore_blk takes them). */
+export function blkExtractCommand(r: BlkInferredRegion, dumpName = 'DUMP', outDir = 'OUT'): string {
+  const p = r.params;
+  const parts = [
+    'pstore extract',
+    shellQuote(dumpName),
+    shellQuote(outDir),
+    '--backend blk',
+    `--offset ${hex(r.offset)}`,
+    `--mem-size ${hex(r.deviceSize)}`,
+    `--kmsg-size ${p.kmsg_size}`,
+    `--pmsg-size ${p.pmsg_size}`,
+    `--console-size ${p.console_size}`,
+    `--ftrace-size ${p.ftrace_size}`,
+    `--kernel ${r.kernel}`,
+  ];
+  if (p.ftrace_size) parts.push(`--ftrace-cpus ${r.ftraceCpus}`);
+  if (!r.littleEndian) parts.push(`--arch ${r.arch}`);
+  return parts.join(' ');
+}
+
+/** Records of a region we may be wrong about: a decoder's complaint becomes recordsError, never a failed scan. */
+function listRecords(truncated: boolean, confidence: number, open: () => { files(): Array<{ name: string }> }): { records: string[]; recordsError?: string } {
+  if (truncated) return { records: [], recordsError: 'region extends past the end of the dump' };
+  if (confidence < AUTO_MIN_CONFIDENCE) return { records: [], recordsError: 'not listed (low confidence)' };
+  try {
+    return { records: open().files().map((f) => f.name) };
+  } catch (e) {
+    if (!(e instanceof PstoreError) && !(e instanceof RangeError)) throw e;
+    return { records: [], recordsError: e.message };
+  }
+}
+
 /** Stream a region through the signature finder in chunks (constant memory beyond the candidates). */
 export function findCandidates(dump: Region, options: ScanOptions = {}): SignatureFinder {
   const chunk = Math.max(4096, options.chunkSize ?? 4 << 20);
@@ -92,23 +152,22 @@ export function findCandidates(dump: Region, options: ScanOptions = {}): Signatu
 /** Infer regions from candidates and list each one's records. */
 export function analyseCandidates(dump: Region, finder: SignatureFinder, dumpName = 'DUMP'): ScanResult {
   const candidates = finder.finish();
-  const regions = inferRegions(dump, candidates).map((r): ScanRegion => {
-    let records: string[] = [];
-    let recordsError: string | undefined;
-    if (r.truncated) recordsError = 'region extends past the end of the dump';
-    else if (r.confidence < AUTO_MIN_CONFIDENCE) recordsError = 'not listed (low confidence)';
-    else {
-      try {
-        records = new RamoopsImage(new OverlayRegion(dump), regionImageOptions(r)).files().map((f) => f.name);
-      } catch (e) {
-        // A region we are unsure of must not end the scan, whatever the decoders think of it.
-        if (!(e instanceof PstoreError) && !(e instanceof RangeError)) throw e;
-        recordsError = e.message;
-      }
-    }
-    return { ...r, records, ...(recordsError ? { recordsError } : {}), extractCommand: extractCommand(r, dumpName) };
-  });
-  return { size: dump.size, regions, candidates, stats: finder.stats };
+  const regions = inferRegions(dump, candidates).map(
+    (r): ScanRegion => ({
+      backend: 'ramoops',
+      ...r,
+      ...listRecords(r.truncated, r.confidence, () => new RamoopsImage(new OverlayRegion(dump), regionImageOptions(r))),
+      extractCommand: extractCommand(r, dumpName),
+    }),
+  );
+  const blkRegions = inferBlkRegions(dump, finder.blkCandidates).map(
+    (r): BlkScanRegion => ({
+      ...r,
+      ...listRecords(r.truncated, r.confidence, () => new BlkImage(new OverlayRegion(dump), blkRegionImageOptions(r))),
+      extractCommand: blkExtractCommand(r, dumpName),
+    }),
+  );
+  return { size: dump.size, regions, blkRegions, candidates, blkCandidates: finder.blkCandidates, stats: finder.stats };
 }
 
 /** Plain Uint8Array view (a Buffer's slice() is a view, MemoryRegion's reads must be copies). */
@@ -131,6 +190,19 @@ export function bestRegion<T extends InferredRegion>(regions: readonly T[], minC
   let best: T | null = null;
   for (const r of regions) if (r.confidence >= minConfidence && (!best || r.confidence > best.confidence)) best = r;
   return best;
+}
+
+/** The most trusted region of either backend (ramoops wins a tie); null when none reaches `minConfidence`. */
+export function bestAnyRegion<R extends InferredRegion, B extends BlkInferredRegion>(
+  regions: readonly R[],
+  blkRegions: readonly B[],
+  minConfidence = AUTO_MIN_CONFIDENCE,
+): R | B | null {
+  const r = bestRegion(regions, minConfidence);
+  let b: B | null = null;
+  for (const x of blkRegions) if (x.confidence >= minConfidence && (!b || x.confidence > b.confidence)) b = x;
+  if (r && b) return b.confidence > r.confidence ? b : r;
+  return r ?? b;
 }
 
 /**

@@ -1,3 +1,4 @@
+import { PSZ_MAX_TOTAL_SIZE, PSZ_SIG, type BlkZoneType } from '../backends/blk/layout.js';
 import { PERSISTENT_RAM_SIG } from '../zone/persistentRamZone.js';
 import { PRZ_HEADER_SIZE } from '../zone/eccLayout.js';
 
@@ -17,6 +18,23 @@ export interface ZoneCandidate {
   start: number;
   size: number;
 }
+
+/**
+ * A pstore/zone header (fs/pstore/zone.c struct psz_buffer) found in a dump:
+ * `{sig, datalen, start}` with sig = pstore type XOR PSZ_SIG and start <=
+ * datalen. A kmsg header shares the ramoops DBGC word; its kmsg magic is
+ * checked later, by the inference, with a read.
+ */
+export interface BlkZoneCandidate {
+  offset: number;
+  littleEndian: boolean;
+  type: BlkZoneType;
+  datalen: number;
+  start: number;
+}
+
+/** pstore type ids (enum pstore_type_id) pstore/zone stores, indexed by sig ^ PSZ_SIG. */
+const BLK_TYPE_BY_ID: readonly (BlkZoneType | undefined)[] = ['dmesg', undefined, 'console', 'ftrace', undefined, undefined, undefined, 'pmsg'];
 
 /** Largest ring size we believe (256 MiB): random words rarely pass, real zones never exceed it. */
 export const MAX_ZONE_DATA = 1 << 28;
@@ -44,6 +62,8 @@ export interface FinderStats {
   signatures: number;
   /** Candidates not kept because the cap was reached. */
   dropped: number;
+  /** pstore/blk candidates not kept because the cap was reached. */
+  blkDropped: number;
 }
 
 /**
@@ -55,7 +75,9 @@ export interface FinderStats {
  */
 export class SignatureFinder {
   readonly candidates: ZoneCandidate[] = [];
-  readonly stats: FinderStats = { bytes: 0, signatures: 0, dropped: 0 };
+  /** pstore/blk zone headers (same pass: their signatures share the 0x43 byte). */
+  readonly blkCandidates: BlkZoneCandidate[] = [];
+  readonly stats: FinderStats = { bytes: 0, signatures: 0, dropped: 0, blkDropped: 0 };
   private tail: Uint8Array = new Uint8Array(0);
 
   constructor(
@@ -93,6 +115,7 @@ export class SignatureFinder {
   finish(): ZoneCandidate[] {
     this.tail = new Uint8Array(0);
     this.candidates.sort((a, b) => a.offset - b.offset || Number(b.littleEndian) - Number(a.littleEndian));
+    this.blkCandidates.sort((a, b) => a.offset - b.offset || Number(b.littleEndian) - Number(a.littleEndian));
     return this.candidates;
   }
 
@@ -115,7 +138,9 @@ export class SignatureFinder {
       ? (b[s] | (b[s + 1] << 8) | (b[s + 2] << 16) | (b[s + 3] << 24)) >>> 0
       : ((b[s] << 24) | (b[s + 1] << 16) | (b[s + 2] << 8) | b[s + 3]) >>> 0;
     const code = signatureCode(sig);
-    if (code < 0) return;
+    const blkId = (sig ^ PSZ_SIG) >>> 0;
+    const blkType = blkId < 8 ? BLK_TYPE_BY_ID[blkId] : undefined;
+    if (code < 0 && !blkType) return;
     this.stats.signatures++;
     const start = le
       ? (b[s + 4] | (b[s + 5] << 8) | (b[s + 6] << 16) | (b[s + 7] << 24)) >>> 0
@@ -123,7 +148,12 @@ export class SignatureFinder {
     const size = le
       ? (b[s + 8] | (b[s + 9] << 8) | (b[s + 10] << 16) | (b[s + 11] << 24)) >>> 0
       : ((b[s + 8] << 24) | (b[s + 9] << 16) | (b[s + 10] << 8) | b[s + 11]) >>> 0;
-    if (start > size || size > MAX_ZONE_DATA) return;
+    // psz_buffer has datalen before start: the words read as (start, size) here.
+    if (blkType && size <= start && start <= PSZ_MAX_TOTAL_SIZE) {
+      if (this.blkCandidates.length < this.maxCandidates) this.blkCandidates.push({ offset: base + s, littleEndian: le, type: blkType, datalen: start, start: size });
+      else this.stats.blkDropped++;
+    }
+    if (code < 0 || start > size || size > MAX_ZONE_DATA) return;
     if (this.candidates.length >= this.maxCandidates) {
       this.stats.dropped++;
       return;

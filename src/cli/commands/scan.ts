@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { CliIo } from '../io.js';
 import { scanFile } from '../../node/scanFile.js';
-import { AUTO_MIN_CONFIDENCE, type ScanRegion, type ScanResult } from '../../scan/scanDump.js';
+import { AUTO_MIN_CONFIDENCE, type BlkScanRegion, type ScanRegion, type ScanResult } from '../../scan/scanDump.js';
 
 export interface ScanIo {
   stdout: { write(s: string): unknown };
@@ -45,6 +45,30 @@ function progressBar(stderr: ScanIo['stderr']): { update(done: number, total: nu
   };
 }
 
+function describeBlk(r: BlkScanRegion, n: number): string {
+  const p = r.params;
+  const found = new Map<string, number>();
+  for (const z of r.zones) if (z.state === 'found') found.set(z.type, (found.get(z.type) ?? 0) + 1);
+  const kinds = [...found].map(([t, c]) => `${c} ${t === 'dmesg' ? 'kmsg' : t}`).join(', ');
+  const lines = [
+    `region ${n} at offset ${hex(r.offset)}  confidence ${r.confidence.toFixed(2)}  pstore/blk device`,
+    `  layout:  device_size=${hex(r.deviceSize)} kmsg_size=${p.kmsg_size} pmsg_size=${p.pmsg_size} console_size=${p.console_size} ftrace_size=${p.ftrace_size} (KiB)` +
+      `${p.ftrace_size ? ` ftrace_cpus=${r.ftraceCpus}` : ''} kernel=${r.kernel}${r.littleEndian ? '' : ' (big-endian)'}`,
+    `  zones:   ${r.zonesFound} of ${r.zones.length} zone headers where the layout puts them${kinds ? ` (${kinds})` : ''}`,
+    `  records: ${r.records.length ? r.records.join(' ') : r.recordsError ? `(${r.recordsError})` : '(none)'}`,
+  ];
+  for (const note of r.notes) lines.push(`  note:    ${note}`);
+  lines.push(`  ${r.extractCommand}`);
+  return lines.join('\n');
+}
+
+type AnyScanRegion = ScanRegion | BlkScanRegion;
+
+/** Both backends' regions in one list, each tagged with its backend. */
+export function allRegions(result: ScanResult): AnyScanRegion[] {
+  return [...result.regions, ...result.blkRegions].sort((a, b) => a.offset - b.offset);
+}
+
 function describe(r: ScanRegion, n: number): string {
   const p = r.params;
   const lines = [
@@ -61,17 +85,20 @@ function describe(r: ScanRegion, n: number): string {
 
 /** Text report: trusted regions in full, the rest one line each. */
 export function formatScan(dumpPath: string, result: ScanResult): string {
-  const sorted = [...result.regions].sort((a, b) => b.confidence - a.confidence || a.offset - b.offset);
+  const sorted = allRegions(result).sort((a, b) => b.confidence - a.confidence || a.offset - b.offset);
   const good = sorted.filter((r) => r.confidence >= AUTO_MIN_CONFIDENCE);
   const weak = sorted.filter((r) => r.confidence < AUTO_MIN_CONFIDENCE);
-  const out = [`${dumpPath}: ${human(result.size)} scanned, ${result.candidates.length} header candidates, ${good.length} region${good.length === 1 ? '' : 's'} found`];
-  good.forEach((r, i) => out.push('', describe(r, i + 1)));
+  const out = [`${dumpPath}: ${human(result.size)} scanned, ${result.candidates.length + result.blkCandidates.length} header candidates, ${good.length} region${good.length === 1 ? '' : 's'} found`];
+  good.forEach((r, i) => out.push('', r.backend === 'blk' ? describeBlk(r, i + 1) : describe(r, i + 1)));
   if (weak.length) {
-    out.push('', `${weak.length} low-confidence candidate${weak.length === 1 ? '' : 's'} (probably not ramoops):`);
-    for (const r of weak.slice(0, 20)) out.push(`  offset ${hex(r.offset)}  confidence ${r.confidence.toFixed(2)}  ${r.zonesFound} header(s), mem_size ${hex(r.params.mem_size)}`);
+    out.push('', `${weak.length} low-confidence candidate${weak.length === 1 ? '' : 's'} (probably not ramoops or pstore/blk):`);
+    for (const r of weak.slice(0, 20)) {
+      const size = r.backend === 'blk' ? `pstore/blk device_size ${hex(r.deviceSize)}` : `mem_size ${hex(r.params.mem_size)}`;
+      out.push(`  offset ${hex(r.offset)}  confidence ${r.confidence.toFixed(2)}  ${r.zonesFound} header(s), ${size}`);
+    }
     if (weak.length > 20) out.push(`  … ${weak.length - 20} more (--json lists all)`);
   }
-  if (!good.length && !weak.length) out.push('no persistent RAM zone headers found');
+  if (!good.length && !weak.length) out.push('no persistent RAM zone headers found (nor pstore/blk zones)');
   return out.join('\n') + '\n';
 }
 
@@ -87,9 +114,12 @@ export function scanCommand(dumpPath: string, opts: { json: boolean }, io: ScanI
   } finally {
     bar?.end();
   }
-  if (opts.json) io.stdout.write(JSON.stringify({ dump: dumpPath, ...result }, null, 2) + '\n');
+  // JSON: one region list, each tagged with its backend ('ramoops' or 'blk').
+  const { blkRegions: _blk, ...rest } = result;
+  void _blk;
+  if (opts.json) io.stdout.write(JSON.stringify({ dump: dumpPath, ...rest, regions: allRegions(result) }, null, 2) + '\n');
   else io.stdout.write(formatScan(dumpPath, result));
-  return result.regions.some((r) => r.confidence >= AUTO_MIN_CONFIDENCE) ? 0 : 1;
+  return allRegions(result).some((r) => r.confidence >= AUTO_MIN_CONFIDENCE) ? 0 : 1;
 }
 
 /** Registers `pstore scan DUMP [--json]`. */
@@ -101,7 +131,7 @@ export function registerScan(program: Command, cli: CliIo, done: (code: number) 
   };
   program
     .command('scan')
-    .description('find ramoops regions in a memory dump of any size and infer their layout (record size, ECC, zone order, ftrace CPUs, offset)')
+    .description('find ramoops regions and pstore/blk devices in a dump of any size and infer their layout (record size, ECC, zone order, ftrace CPUs, offset; blk: kmsg/pmsg/console/ftrace sizes, device size)')
     .argument('<dump>', 'memory dump, QEMU RAM file, bootloader save …')
     .option('--json', 'machine-readable result')
     .addHelpText('after', '\nExample:\n  pstore scan guest-ram.bin          # then run the printed `pstore extract …` command\n')

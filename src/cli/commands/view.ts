@@ -119,7 +119,7 @@ function prepareImage(imagePath: string, given: ViewFlags, io: CliIo): { bytes: 
   let flags = given;
   if (flags.auto) {
     // The page then starts on the inferred layout (a window of the file when it is large).
-    const auto = autoLayout(imagePath, flags);
+    const auto = autoLayout(imagePath, flags, { backends: ['ramoops'] });
     io.stderr(`pstore: ${auto.message}\n`);
     flags = auto.flags;
   }
