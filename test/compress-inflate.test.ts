@@ -390,7 +390,8 @@ test('hand-built blocks with random complete codes up to 15 bits: same bytes as 
             continue;
           }
           const li = lens[p.len % lens.length] - 257;
-          const len = Math.min(258, LEN_BASE[li] + (p.len % (1 << LEN_EXTRA[li])));
+          // Code 284 with all extra bits set would mean 258, which encoders write as 285.
+          const len = Math.min(li === 27 ? 257 : 258, LEN_BASE[li] + (p.len % (1 << LEN_EXTRA[li])));
           const di = dists[p.dist % dists.length];
           const d = DIST_BASE[di] + (p.dist % (1 << DIST_EXTRA[di]));
           if (d > produced) continue;

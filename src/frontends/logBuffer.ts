@@ -3,6 +3,11 @@
  * sequence-numbered run of records in a bounded ring. Old records fall out
  * when the data ring (2^LOG_BUF_SHIFT bytes) or the descriptor ring
  * (2^(LOG_BUF_SHIFT-5) entries) is full, the way prb_reserve evicts them.
+ *
+ * Storage mirrors the kernel's two rings so that append allocates nothing:
+ * record texts live in one byte ring at the offset of their data block, and
+ * per-record fields in typed-array descriptor columns. A LogRecord object
+ * (with its own copy of the text) is built only when a record is read.
  */
 import { UsageError } from '../errors.js';
 
@@ -61,15 +66,16 @@ export interface LogBufferOptions {
   reserveOverhead?: number;
 }
 
-const NS_PER_SEC = 1_000_000_000n;
+const NS_PER_SEC_BIG = 1_000_000_000n;
+const TWO_POW_64 = 1n << 64n;
 const encoder = new TextEncoder();
-
-interface Slot {
-  rec: LogRecord;
-  /** Logical position range of its data block; begin === next for data-less records. */
-  begin: number;
-  next: number;
-}
+/** Strings up to this many UTF-16 units are encoded into a reused scratch buffer. */
+const SCRATCH_CHARS = 4096;
+/** Shorter texts are copied byte by byte: cheaper than a subarray view plus set(). */
+const SMALL_COPY = 48;
+/** First allocation of the rings; they grow (up to their nominal size) only as they fill. */
+const INITIAL_DESCS = 256;
+const INITIAL_DATA = 16384;
 
 export class LogBuffer {
   readonly dataSize: number;
@@ -80,12 +86,34 @@ export class LogBuffer {
   /** First sequence number still readable after `dmesg -C` (syslog clear). */
   clearSeq = 0;
 
-  private slots: Slot[] = [];
-  /** Index in `slots` of the oldest live record (slots is compacted lazily). */
-  private head = 0;
+  /** Oldest held sequence number (the descriptor ring tail). */
+  private seqFirst = 0;
   private seqNext = 0;
   /** Data ring head logical position (monotonic; plain numbers stay exact far past any real log). */
   private headLpos = 0;
+
+  // Descriptor ring, one column per field; slot of seq is seq & descMask.
+  // Capacity is a power of two <= descCount and doubles when full.
+  private descMask: number;
+  /** local_clock ns when below 2^53 (exact in a double); NaN means "see tsBig". */
+  private tsNs: Float64Array;
+  private tsBig: (bigint | undefined)[] = [];
+  private facilityOf: Uint8Array;
+  private levelOf: Uint8Array;
+  private callerOf: Float64Array;
+  /** Text offset in `data`, or -1 for text kept in `looseText` (a record without a data block). */
+  private textOff: Int32Array;
+  private textLen: Int32Array;
+  /** Logical position range of the data block; begin === next for data-less records. */
+  private beginLpos: Float64Array;
+  private nextLpos: Float64Array;
+  /** Records built by get(), so repeated reads return the same object (checked by seq). */
+  private built: (LogRecord | undefined)[] = [];
+  private looseText: (Uint8Array | undefined)[] = [];
+
+  /** The data ring; offsets are logical positions mod dataSize. Grows up to dataSize. */
+  private data: Uint8Array;
+  private scratch: Uint8Array | null = null;
 
   constructor(opts: LogBufferOptions = {}) {
     const shift = opts.logBufShift ?? LOG_BUF_SHIFT_DEFAULT;
@@ -97,11 +125,23 @@ export class LogBuffer {
     this.wordSize = opts.wordSize ?? 8;
     this.maxTextLen = opts.maxTextLen ?? LOG_LINE_MAX - 1;
     this.reserveOverhead = opts.reserveOverhead ?? 4;
+
+    const cap = Math.min(this.descCount, INITIAL_DESCS);
+    this.descMask = cap - 1;
+    this.tsNs = new Float64Array(cap);
+    this.facilityOf = new Uint8Array(cap);
+    this.levelOf = new Uint8Array(cap);
+    this.callerOf = new Float64Array(cap);
+    this.textOff = new Int32Array(cap);
+    this.textLen = new Int32Array(cap);
+    this.beginLpos = new Float64Array(cap);
+    this.nextLpos = new Float64Array(cap);
+    this.data = new Uint8Array(Math.min(this.dataSize, INITIAL_DATA));
   }
 
   /** Sequence number of the oldest record still held. */
   get firstSeq(): number {
-    return this.head < this.slots.length ? this.slots[this.head].rec.seq : this.seqNext;
+    return this.seqFirst;
   }
 
   /** Sequence number the next appended record will get (prb_next_seq). */
@@ -111,14 +151,20 @@ export class LogBuffer {
 
   /** Records currently held. */
   get length(): number {
-    return this.slots.length - this.head;
+    return this.seqNext - this.seqFirst;
   }
 
   /** The record with this sequence number, if still held. */
   get(seq: number): LogRecord | undefined {
-    const first = this.firstSeq;
-    if (seq < first || seq >= this.seqNext) return undefined;
-    return this.slots[this.head + (seq - first)].rec;
+    if (!(seq >= this.seqFirst && seq < this.seqNext)) return undefined;
+    // A fractional seq would index nothing in an array; keep it that way.
+    if (!Number.isInteger(seq)) return undefined;
+    const slot = seq & this.descMask;
+    const cached = this.built[slot];
+    if (cached !== undefined && cached.seq === seq) return cached;
+    const rec = this.build(seq, slot);
+    this.built[slot] = rec;
+    return rec;
   }
 
   /** Oldest held record with seq >= `seq` (prb_read_valid: lost records are skipped). */
@@ -145,7 +191,22 @@ export class LogBuffer {
 
   /** Store one record (vprintk_store); returns its sequence number. */
   append(input: LogRecordInput): number {
-    const ns = toNsec(input.tsNsec);
+    const ts = input.tsNsec;
+    let ns: number;
+    let big: bigint | undefined;
+    if (typeof ts === 'number') {
+      if (!Number.isFinite(ts) || ts < 0) throw new UsageError(`timestamp ${ts} ns out of range`);
+      // Every double is an exact integer once floored; BigInt() of it later is exact too.
+      ns = Math.floor(ts);
+    } else {
+      if (ts < 0n || ts >= TWO_POW_64) throw new UsageError(`timestamp ${ts} ns out of range`);
+      if (ts <= BigInt(Number.MAX_SAFE_INTEGER)) {
+        ns = Number(ts);
+      } else {
+        ns = NaN;
+        big = ts;
+      }
+    }
     const facility = input.facility ?? 0;
     const level = input.level ?? MESSAGE_LOGLEVEL_DEFAULT;
     if (!Number.isInteger(facility) || facility < 0 || facility > 255) {
@@ -155,97 +216,193 @@ export class LogBuffer {
       throw new UsageError(`level ${level} out of range 0..7`);
     }
     const callerId = input.callerId ?? 0;
-    const raw = typeof input.text === 'string' ? encoder.encode(input.text) : input.text;
+
+    let raw: Uint8Array;
+    let rawLen: number;
+    const t = input.text;
+    if (typeof t === 'string') {
+      if (t.length <= SCRATCH_CHARS) {
+        // encodeInto never stops early when the buffer has 3 bytes per UTF-16 unit.
+        const s = (this.scratch ??= new Uint8Array(SCRATCH_CHARS * 3));
+        rawLen = encoder.encodeInto(t, s).written;
+        raw = s;
+      } else {
+        raw = encoder.encode(t);
+        rawLen = raw.length;
+      }
+    } else {
+      raw = t;
+      rawLen = t.length;
+    }
     // printk_sprint drops one trailing newline: it becomes the record end.
-    let len = raw.length;
+    let len = rawLen;
     if (len > 0 && raw[len - 1] === 0x0a) len--;
     if (len > this.maxTextLen) len = this.maxTextLen;
-    const text = raw.slice(0, len);
-
-    let lineCount = 1;
-    for (let i = 0; i < len; i++) if (text[i] === 0x0a) lineCount++;
 
     const reserve = input.reserveSize ?? Math.min(len + this.reserveOverhead, LOG_LINE_MAX);
     const dataLen = Math.max(reserve, len > 0 ? len + 1 : 0);
 
-    const rec: LogRecord = {
-      seq: this.seqNext,
-      tsNsec: ns,
-      facility,
-      level,
-      text,
-      callerId,
-      sec: Number(ns / NS_PER_SEC),
-      usec: Number((ns % NS_PER_SEC) / 1000n),
-      lineCount,
-    };
-
     // desc_reserve: the ring holds at most descCount descriptors.
-    if (this.length >= this.descCount) this.dropOldest();
+    if (this.seqNext - this.seqFirst >= this.descCount) this.seqFirst++;
 
     const begin = this.headLpos;
     let next = begin;
+    let off = -1;
     if (dataLen > 0) {
-      const blk = alignUp(dataLen + this.wordSize, this.wordSize);
-      if (blk > this.dataSize - this.wordSize) {
-        throw new UsageError(`record of ${dataLen} bytes cannot fit a ${this.dataSize}-byte log buffer`);
+      const ws = this.wordSize;
+      const size = this.dataSize;
+      const blk = Math.ceil((dataLen + ws) / ws) * ws;
+      if (blk > size - ws) {
+        throw new UsageError(`record of ${dataLen} bytes cannot fit a ${size}-byte log buffer`);
       }
       next = begin + blk;
       // get_next_lpos: a block never straddles the wrap; ending exactly on it counts as wrapping.
-      if (Math.floor(begin / this.dataSize) !== Math.floor(next / this.dataSize)) {
-        next = Math.floor(next / this.dataSize) * this.dataSize + blk;
+      if (Math.floor(begin / size) !== Math.floor(next / size)) {
+        next = Math.floor(next / size) * size + blk;
       }
       // data_push_tail: evict until the new block's end is within one ring of the tail.
-      const limit = next - this.dataSize;
-      while (this.head < this.slots.length) {
-        const s = this.slots[this.head];
-        if (s.begin === s.next) {
+      const limit = next - size;
+      const bl = this.beginLpos;
+      const nl = this.nextLpos;
+      const mask = this.descMask;
+      while (this.seqFirst < this.seqNext) {
+        const s = this.seqFirst & mask;
+        const b = bl[s];
+        if (b === nl[s]) {
           // A data-less record ahead of evicted data goes with it (approximation of desc recycling).
           if (this.hasDataAfterHead(limit)) {
-            this.dropOldest();
+            this.seqFirst++;
             continue;
           }
           break;
         }
-        if (s.begin >= limit) break;
-        this.dropOldest();
+        if (b >= limit) break;
+        this.seqFirst++;
       }
       // A wrapped block keeps the old head as its begin: the skipped tail space is charged to it.
       this.headLpos = next;
+      // Held blocks all lie in [next - size, next), so their ring offsets never overlap.
+      // The text sits after the block's id word, as in the kernel's data ring.
+      off = ((next - blk) % size) + ws;
     }
-    this.slots.push({ rec, begin, next });
-    this.seqNext++;
-    return rec.seq;
+
+    if (this.seqNext - this.seqFirst >= this.descMask + 1) this.growDescs();
+    const seq = this.seqNext;
+    const slot = seq & this.descMask;
+    if (off >= 0) {
+      if (off + len > this.data.length) this.growData(off + len);
+      const d = this.data;
+      if (len <= SMALL_COPY) {
+        for (let i = 0; i < len; i++) d[off + i] = raw[i];
+      } else {
+        d.set(len === raw.length ? raw : raw.subarray(0, len), off);
+      }
+    } else if (len > 0) {
+      // Only a non-numeric reserveSize gets here: text without a data block.
+      this.looseText[slot] = raw.slice(0, len);
+    }
+    this.tsNs[slot] = ns;
+    if (big !== undefined) this.tsBig[slot] = big;
+    this.facilityOf[slot] = facility;
+    this.levelOf[slot] = level;
+    this.callerOf[slot] = callerId;
+    this.textOff[slot] = off;
+    this.textLen[slot] = len;
+    this.beginLpos[slot] = begin;
+    this.nextLpos[slot] = next;
+    this.seqNext = seq + 1;
+    return seq;
   }
 
   /** True when some record with data still starts before `limit` (so eviction continues). */
   private hasDataAfterHead(limit: number): boolean {
-    for (let i = this.head; i < this.slots.length; i++) {
-      const s = this.slots[i];
-      if (s.begin !== s.next) return s.begin < limit;
+    const mask = this.descMask;
+    for (let seq = this.seqFirst; seq < this.seqNext; seq++) {
+      const s = seq & mask;
+      const b = this.beginLpos[s];
+      if (b !== this.nextLpos[s]) return b < limit;
     }
     return false;
   }
 
-  private dropOldest(): void {
-    this.head++;
-    // Compact occasionally so memory stays bounded by the ring, not the history.
-    if (this.head > 1024 && this.head * 2 > this.slots.length) {
-      this.slots = this.slots.slice(this.head);
-      this.head = 0;
+  /** A LogRecord for a held seq, with its own copy of the text. */
+  private build(seq: number, slot: number): LogRecord {
+    const len = this.textLen[slot];
+    const off = this.textOff[slot];
+    const text = off >= 0 ? this.data.slice(off, off + len) : len > 0 ? (this.looseText[slot] as Uint8Array).slice() : new Uint8Array(0);
+    let lineCount = 1;
+    for (let i = 0; i < text.length; i++) if (text[i] === 0x0a) lineCount++;
+
+    let ns = this.tsNs[slot];
+    let tsNsec: bigint;
+    let sec: number;
+    let usec: number;
+    if (ns === ns && ns <= Number.MAX_SAFE_INTEGER) {
+      if (ns === 0) ns = 0; // -0 from Math.floor(-0)
+      tsNsec = BigInt(ns);
+      // Exact in doubles: below 2^53 sec < 2^24, where a quotient short of the next
+      // integer by >= 1e-9 is more than half an ulp away from it, so floor never rounds up.
+      sec = Math.floor(ns / 1e9);
+      const rem = ns - sec * 1e9;
+      usec = Math.floor(rem / 1000);
+    } else {
+      tsNsec = ns === ns ? BigInt(ns) : (this.tsBig[slot] as bigint);
+      sec = Number(tsNsec / NS_PER_SEC_BIG);
+      usec = Number((tsNsec % NS_PER_SEC_BIG) / 1000n);
     }
+    return {
+      seq,
+      tsNsec,
+      facility: this.facilityOf[slot],
+      level: this.levelOf[slot],
+      text,
+      callerId: this.callerOf[slot],
+      sec,
+      usec,
+      lineCount,
+    };
   }
-}
 
-function toNsec(ts: bigint | number): bigint {
-  if (typeof ts === 'bigint') {
-    if (ts < 0n || ts >= 1n << 64n) throw new UsageError(`timestamp ${ts} ns out of range`);
-    return ts;
+  /** Doubles the descriptor columns (never past descCount), re-slotting held records. */
+  private growDescs(): void {
+    const oldMask = this.descMask;
+    const cap = Math.min(this.descCount, (oldMask + 1) * 2);
+    const mask = cap - 1;
+    const move = <T extends Float64Array | Int32Array | Uint8Array>(a: T, make: (n: number) => T): T => {
+      const b = make(cap);
+      for (let seq = this.seqFirst; seq < this.seqNext; seq++) b[seq & mask] = a[seq & oldMask];
+      return b;
+    };
+    const moveList = <T>(a: (T | undefined)[]): (T | undefined)[] => {
+      const b: (T | undefined)[] = [];
+      for (let seq = this.seqFirst; seq < this.seqNext; seq++) {
+        const v = a[seq & oldMask];
+        if (v !== undefined) b[seq & mask] = v;
+      }
+      return b;
+    };
+    const f64 = (n: number) => new Float64Array(n);
+    const i32 = (n: number) => new Int32Array(n);
+    const u8 = (n: number) => new Uint8Array(n);
+    this.tsNs = move(this.tsNs, f64);
+    this.callerOf = move(this.callerOf, f64);
+    this.beginLpos = move(this.beginLpos, f64);
+    this.nextLpos = move(this.nextLpos, f64);
+    this.textOff = move(this.textOff, i32);
+    this.textLen = move(this.textLen, i32);
+    this.facilityOf = move(this.facilityOf, u8);
+    this.levelOf = move(this.levelOf, u8);
+    this.tsBig = moveList(this.tsBig);
+    this.built = moveList(this.built);
+    this.looseText = moveList(this.looseText);
+    this.descMask = mask;
   }
-  if (!Number.isFinite(ts) || ts < 0) throw new UsageError(`timestamp ${ts} ns out of range`);
-  return BigInt(Math.floor(ts));
-}
 
-function alignUp(n: number, a: number): number {
-  return Math.ceil(n / a) * a;
+  /** Grows the data ring to hold `end` bytes (offsets stay put: they are lpos mod dataSize). */
+  private growData(end: number): void {
+    const n = Math.min(this.dataSize, Math.max(end, this.data.length * 2));
+    const d = new Uint8Array(n);
+    d.set(this.data);
+    this.data = d;
+  }
 }
