@@ -19,12 +19,10 @@ import {
 } from '../backends/blk/zoneFormat.js';
 import type { CompressorName } from '../core/compress/types.js';
 import type { SymbolMap } from '../core/ftrace.js';
-import { pstoreFiles } from '../core/pstoreFs.js';
 import type { PstoreFile } from '../core/record.js';
 import { UsageError } from '../errors.js';
 import { WindowRegion, type Region } from '../region/region.js';
-import { findFile, type PstoreImage } from './image.js';
-import { decompressorFor } from './ramoopsImage.js';
+import { backendFiles, findFile, type PstoreImage } from './image.js';
 
 export interface BlkImageOptions {
   /** pstore_blk module parameters, sizes in KiB (<= 0 disables); missing ones take the kernel's defaults. */
@@ -123,16 +121,7 @@ export class BlkImage implements PstoreImage {
 
   /** The files /sys/fs/pstore would show. */
   files(): PstoreFile[] {
-    if (!this.cachedFiles) {
-      const profile = this.kernel.compression === 'zlib' ? '6.12' : '6.1';
-      this.cachedFiles = pstoreFiles(this.current, {
-        decompress: decompressorFor(this.options.compress, this.current.bufsize, profile),
-        maxUnzipped: 0,
-        arch: this.arch,
-        symbols: this.options.symbols ?? null,
-        ftraceWalk: this.options.ftraceWalk,
-      });
-    }
+    if (!this.cachedFiles) this.cachedFiles = backendFiles(this.current, this.kernel, this.arch, this.options);
     return this.cachedFiles;
   }
 

@@ -8,14 +8,11 @@
 import { createBlkImage as blankDevice } from '../backends/blk/backend.js';
 import { PSZ_BUFFER_HEADER_SIZE } from '../backends/blk/layout.js';
 import { KmsgDumpReason, type KmsgDumpReasonCode } from '../core/backend.js';
-import { DEFAULT_KMSG_BYTES, Pstore } from '../core/platform.js';
-import type { RecordTime } from '../core/record.js';
 import { CorruptImageError, LayoutError, UsageError } from '../errors.js';
-import { DumperRegistry, LogBuffer, loadLog } from '../frontends/index.js';
 import type { Region } from '../region/region.js';
 import { BlkImage, type BlkImageOptions } from './blkImage.js';
 import { removeNamedRecord } from './image.js';
-import { writeFtraceRecords, type DumpOptions, type DumpSummary, type FtraceInputRecord } from './writeImage.js';
+import { runDumps, writeFtraceRecords, type DumpOptions, type DumpSummary, type FtraceInputRecord } from './writeImage.js';
 
 export interface BlkWriteOptions extends BlkImageOptions {
   /** Blank the zone headers that make the kernel's recovery fail, then write. */
@@ -79,33 +76,13 @@ export function openBlkForWrite(region: Region, options: BlkWriteOptions): BlkIm
 export function dumpToBlkImage(image: BlkImage, options: DumpOptions): BlkDumpSummary {
   const backend = image.backend;
   if (!backend.flags.dmesg) throw new LayoutError('this layout has no kmsg zones (kmsg_size 0)');
-  const count = options.count ?? 1;
-  if (!Number.isSafeInteger(count) || count < 1) throw new UsageError(`--count must be a positive integer (got ${count})`);
-  const log = new LogBuffer();
-  loadLog(log, options.log);
-  const pstore = new Pstore(backend, {
-    compress: options.compress ?? 'none',
-    kernel: image.kernel,
-    kmsgBytes: options.kmsgBytes ?? DEFAULT_KMSG_BYTES,
-    clock: options.time ? () => options.time as RecordTime : undefined,
-  });
-  pstore.oopscount = count - 1;
-  const registry = new DumperRegistry(log, { alwaysKmsgDump: options.alwaysKmsgDump });
-  registry.register(pstore);
-  const skipped: KmsgDumpReasonCode[] = [];
   const notWritten: KmsgDumpReasonCode[] = [];
-  let dumped = 0;
-  for (const reason of options.reasons) {
-    if (reason > registry.maxReasonOf(pstore)) {
-      skipped.push(reason);
-      continue;
-    }
-    registry.kmsgDump(reason);
-    dumped++;
+  // Best-effort pstore/blk has no panic_write: from the panic on, nothing reaches the device.
+  const summary = runDumps(backend, image.kernel, options, (reason) => {
     if (backend.panicking && !image.options.panicWrite) notWritten.push(reason);
-  }
+  });
   image.invalidate();
-  return { dumped, skipped, notWritten };
+  return { ...summary, notWritten };
 }
 
 function ringWrite(image: BlkImage, type: 'console' | 'pmsg', data: Uint8Array): void {

@@ -4,9 +4,15 @@
  * BlkImage (pstore/zone on a block device) both implement it; code that needs
  * more switches on `kind`.
  */
+import type { Arch } from '../backends/ramoops/arch.js';
+import type { KernelProfile } from '../backends/ramoops/kernelProfile.js';
 import type { PstoreBackend } from '../core/backend.js';
+import { decompressLimit, getCompressor } from '../core/compress/registry.js';
+import type { CompressorName } from '../core/compress/types.js';
+import type { SymbolMap } from '../core/ftrace.js';
+import { pstoreFiles, type DecompressFn } from '../core/pstoreFs.js';
 import type { PstoreFile } from '../core/record.js';
-import { NotFoundError } from '../errors.js';
+import { DecompressError, NotFoundError } from '../errors.js';
 import type { Region } from '../region/region.js';
 
 export type PstoreImageKind = 'ramoops' | 'blk';
@@ -40,4 +46,45 @@ export function removeNamedRecord(image: PstoreImage & { readonly backend: Pstor
   const file = findFile(image.files(), name);
   image.backend.erase(file.type, file.id);
   image.invalidate();
+}
+
+/** Order in which compressors are tried when the user does not say which one wrote a record. */
+export const AUTO_COMPRESSORS: readonly CompressorName[] = ['deflate', 'zstd', 'lz4', 'lzo', '842'];
+
+/**
+ * The reading kernel's decompression step: its compressor (or each candidate,
+ * for `auto`) with the output limit of that kernel (big_oops_buf before 6.6,
+ * 3 × bufsize from 6.6). null: compression off, records stay `.enc.z`.
+ */
+export function decompressorFor(compress: 'auto' | 'none' | CompressorName | undefined, bufsize: number, profile: '6.1' | '6.12'): DecompressFn | null {
+  if (compress === 'none') return null;
+  const names = !compress || compress === 'auto' ? AUTO_COMPRESSORS : [compress];
+  return (data) => {
+    for (const name of names) {
+      try {
+        return { name, data: getCompressor(name).decompress(data, decompressLimit(name, bufsize, profile)) };
+      } catch (e) {
+        if (!(e instanceof DecompressError)) throw e;
+      }
+    }
+    return null;
+  };
+}
+
+/** Reading options every image kind shares. */
+export interface FileViewOptions {
+  compress?: 'auto' | 'none' | CompressorName;
+  symbols?: SymbolMap | null;
+  ftraceWalk?: 'kernel' | 'correct';
+}
+
+/** The files a kernel of this profile shows for a backend's records. */
+export function backendFiles(backend: PstoreBackend, kernel: KernelProfile, arch: Arch, options: FileViewOptions): PstoreFile[] {
+  return pstoreFiles(backend, {
+    decompress: decompressorFor(options.compress, backend.bufsize, kernel.compression === 'zlib' ? '6.12' : '6.1'),
+    maxUnzipped: 0,
+    arch,
+    symbols: options.symbols ?? null,
+    ftraceWalk: options.ftraceWalk,
+  });
 }

@@ -2,17 +2,14 @@ import { archByName } from '../backends/ramoops/arch.js';
 import { kernelProfile } from '../backends/ramoops/kernelProfile.js';
 import { ramoopsLayout, RAMOOPS_DEFAULTS, type RamoopsLayout, type RamoopsParams } from '../backends/ramoops/layout.js';
 import { Ramoops, type RamoopsZoneReport } from '../backends/ramoops/ramoops.js';
-import { getCompressor, zbufsize } from '../core/compress/registry.js';
 import type { CompressorName } from '../core/compress/types.js';
 import type { SymbolMap } from '../core/ftrace.js';
-import { pstoreFiles, type DecompressFn } from '../core/pstoreFs.js';
 import type { PstoreFile } from '../core/record.js';
-import { DecompressError, UsageError } from '../errors.js';
+import { UsageError } from '../errors.js';
 import { WindowRegion, type Region } from '../region/region.js';
-import { findFile, type PstoreImage } from './image.js';
+import { backendFiles, findFile, type PstoreImage } from './image.js';
 
-/** Order in which compressors are tried when the user does not say which one wrote a record. */
-export const AUTO_COMPRESSORS: readonly CompressorName[] = ['deflate', 'zstd', 'lz4', 'lzo', '842'];
+export { AUTO_COMPRESSORS, decompressorFor } from './image.js';
 
 export interface RamoopsImageOptions {
   /** Module parameters; missing ones take the module defaults, mem_size the region size. */
@@ -34,22 +31,6 @@ export interface RamoopsImageOptions {
   ftraceWalk?: 'kernel' | 'correct';
 }
 
-/** Builds the kernel's decompression step for a reading kernel's compressor(s). */
-export function decompressorFor(compress: RamoopsImageOptions['compress'], bufsize: number, profile: '6.1' | '6.12'): DecompressFn | null {
-  if (compress === 'none') return null;
-  const names = !compress || compress === 'auto' ? AUTO_COMPRESSORS : [compress];
-  return (data, _maxOut) => {
-    for (const name of names) {
-      try {
-        const limit = zbufsize(name, bufsize, profile);
-        return { name, data: getCompressor(name).decompress(data, limit) };
-      } catch (e) {
-        if (!(e instanceof DecompressError)) throw e;
-      }
-    }
-    return null;
-  };
-}
 
 /**
  * A ramoops region with a layout: zones, records and files as Linux shows
@@ -88,17 +69,7 @@ export class RamoopsImage implements PstoreImage {
 
   /** The files /sys/fs/pstore would show. */
   files(): PstoreFile[] {
-    if (!this.cachedFiles) {
-      const k = this.layout.kernel;
-      const profile = k.compression === 'zlib' ? '6.12' : '6.1';
-      this.cachedFiles = pstoreFiles(this.backend, {
-        decompress: decompressorFor(this.options.compress, this.layout.bufsize, profile),
-        maxUnzipped: 0,
-        arch: this.layout.arch,
-        symbols: this.options.symbols ?? null,
-        ftraceWalk: this.options.ftraceWalk,
-      });
-    }
+    if (!this.cachedFiles) this.cachedFiles = backendFiles(this.backend, this.layout.kernel, this.layout.arch, this.options);
     return this.cachedFiles;
   }
 

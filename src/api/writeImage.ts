@@ -1,4 +1,5 @@
 import type { Arch } from '../backends/ramoops/arch.js';
+import type { KernelProfile } from '../backends/ramoops/kernelProfile.js';
 import type { KmsgDumpReasonCode, PstoreBackend } from '../core/backend.js';
 import type { CompressorName } from '../core/compress/types.js';
 import { encodeFtraceRecord } from '../core/ftrace.js';
@@ -78,13 +79,24 @@ export interface DumpSummary {
 /** `pstore dump`: log lines into the printk buffer, then kmsg_dump(reason) for each reason. */
 export function dumpToImage(image: RamoopsImage, options: DumpOptions): DumpSummary {
   if (!image.backend.flags.dmesg) throw new LayoutError('this layout has no dmesg zones (record_size 0)');
+  const summary = runDumps(image.backend, image.layout.kernel, options);
+  image.invalidate();
+  return summary;
+}
+
+/**
+ * The log lines into a fresh printk buffer, then kmsg_dump(reason) for each
+ * reason the backend's max_reason admits, through the pstore core. Shared by
+ * every backend; `afterDump` sees each dump that ran.
+ */
+export function runDumps(backend: PstoreBackend, kernel: KernelProfile, options: DumpOptions, afterDump?: (reason: KmsgDumpReasonCode) => void): DumpSummary {
   const count = options.count ?? 1;
   if (!Number.isSafeInteger(count) || count < 1) throw new UsageError(`--count must be a positive integer (got ${count})`);
   const log = new LogBuffer();
   loadLog(log, options.log);
-  const pstore = new Pstore(image.backend, {
+  const pstore = new Pstore(backend, {
     compress: options.compress ?? 'none',
-    kernel: image.layout.kernel,
+    kernel,
     kmsgBytes: options.kmsgBytes ?? DEFAULT_KMSG_BYTES,
     clock: options.time ? () => options.time as RecordTime : undefined,
   });
@@ -100,8 +112,8 @@ export function dumpToImage(image: RamoopsImage, options: DumpOptions): DumpSumm
     }
     registry.kmsgDump(reason);
     dumped++;
+    afterDump?.(reason);
   }
-  image.invalidate();
   return { dumped, skipped };
 }
 
