@@ -13,6 +13,7 @@ import { viewCommand } from '../src/cli/commands/view.js';
 import { captureIo } from '../src/cli/io.js';
 import { runCli } from '../src/cli/program.js';
 import { fixturePath, readFixture, scenarios } from './helpers/fixtures.js';
+import { noise } from './helpers/noise.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'pstore-cli-auto-'));
 test.after(() => rmSync(tmp, { recursive: true, force: true }));
@@ -21,19 +22,6 @@ async function run(args: string[]) {
   const io = captureIo(new Date('2030-01-01T00:00:00Z'));
   const code = await runCli(args, io);
   return { code, out: io.stdoutText(), bytes: io.stdoutBytes(), err: io.stderrText() };
-}
-
-/** Deterministic pseudo-random bytes (xorshift). */
-function noise(n: number, seed: number): Uint8Array {
-  const out = new Uint8Array(n);
-  let x = seed | 1;
-  for (let i = 0; i < n; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    out[i] = x & 0xff;
-  }
-  return out;
 }
 
 interface Case {

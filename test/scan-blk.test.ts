@@ -18,6 +18,7 @@ import { runCli } from '../src/cli/program.js';
 import { scanFile } from '../src/node/scanFile.js';
 import { bestAnyRegion, scanDump, type BlkScanRegion } from '../src/scan/index.js';
 import { fixturePath, readFixture } from './helpers/fixtures.js';
+import { noise } from './helpers/noise.js';
 
 const OOPS = ['kernel-6.1-blk', 'pstore-blk-oops'] as const;
 const FULL = ['kernel-6.1-full', 'pstore-blk-full'] as const;
@@ -35,21 +36,6 @@ const CASES: Case[] = [
   { at: OOPS, params: { kmsg_size: 64, pmsg_size: 0, console_size: 0, ftrace_size: 0 }, deviceSize: 0x40000, extra: ['--kernel', 'debian-6.1'] },
   { at: FULL, params: { kmsg_size: 64, pmsg_size: 64, console_size: 64, ftrace_size: 64 }, deviceSize: 0x400000, extra: ['--system-map', fixturePath(...FULL, 'system-map-excerpt.txt')] },
 ];
-
-/** Deterministic noise (xorshift32). */
-function noise(n: number, seed: number): Uint8Array {
-  const out = new Uint8Array(n);
-  let x = seed >>> 0 || 1;
-  for (let i = 0; i < n; i++) {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    out[i] = x & 0xff;
-  }
-  return out;
-}
 
 function embed(img: Uint8Array, before: number, after: number, fill: 'zero' | 'random', seed: number): Uint8Array {
   const dump = fill === 'zero' ? new Uint8Array(before + img.length + after) : noise(before + img.length + after, seed);

@@ -9,19 +9,7 @@ import { bestRegion, inferLayout, regionImageOptions, scanDump, type ScanRegion 
 import { paramsFromObject } from '../src/backends/ramoops/params.js';
 import { SymbolMap } from '../src/core/ftrace.js';
 import { fixturePath, readFixture, readFixtureJson, scenarios } from './helpers/fixtures.js';
-
-/** Deterministic pseudo-random bytes (xorshift), so failures reproduce. */
-function noise(n: number, seed: number): Uint8Array {
-  const out = new Uint8Array(n);
-  let x = seed | 1;
-  for (let i = 0; i < n; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    out[i] = x & 0xff;
-  }
-  return out;
-}
+import { noise } from './helpers/noise.js';
 
 interface Case {
   set: string;

@@ -19,6 +19,7 @@ import { SymbolMap } from '../core/ftrace.js';
 import { LayoutError, PstoreError, UsageError } from '../errors.js';
 import { describeFsError, openImageFile, type FileRegion } from '../node/fileRegion.js';
 import { scanFile } from '../node/scanFile.js';
+import { hex } from './format.js';
 import { AUTO_MIN_CONFIDENCE, bestAnyRegion, type BlkScanRegion, type ScanRegion } from '../scan/index.js';
 
 /** Raw layout flags as commander hands them over (strings, unparsed). */
@@ -398,7 +399,6 @@ export function addAutoOption(cmd: Command): Command {
   );
 }
 
-const hex = (n: number): string => `0x${n.toString(16)}`;
 
 /** The explicit flags that describe an inferred region (what --auto uses, and prints). */
 export function regionLayoutFlags(r: ScanRegion, kernel?: string): LayoutFlags {

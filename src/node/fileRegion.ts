@@ -128,18 +128,22 @@ export class FileRegion implements Region {
   }
 }
 
+/** open(2) for reading, or reading and writing (never creating or truncating); errors as one line. */
+export function openPath(path: string, write: boolean): number {
+  try {
+    return openSync(path, write ? 'r+' : 'r');
+  } catch (e) {
+    throw describeFsError(e, 'open', path);
+  }
+}
+
 /**
  * Opens an image file (a ramoops region, a RAM dump, a block device) as a
  * Region. Read-only unless `write` is set. Errors are one-line PstoreErrors.
  */
 export function openImageFile(path: string, options: OpenImageOptions = {}): FileRegion {
   const write = options.write ?? false;
-  let fd: number;
-  try {
-    fd = openSync(path, write ? 'r+' : 'r');
-  } catch (e) {
-    throw describeFsError(e, 'open', path);
-  }
+  const fd = openPath(path, write);
   try {
     const st = fstatSync(fd);
     if (st.isDirectory()) throw new FileAccessError(`cannot open '${path}': is a directory`, 'EISDIR');

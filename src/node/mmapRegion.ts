@@ -8,11 +8,11 @@
  *
  * The file must not shrink while mapped (access past its end is SIGBUS).
  */
-import { closeSync, fstatSync, openSync } from 'node:fs';
+import { closeSync, fstatSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { PstoreError, UsageError } from '../errors.js';
 import { checkRange, type Region } from '../region/region.js';
-import { describeFsError, FileAccessError } from './fileRegion.js';
+import { describeFsError, FileAccessError, openPath } from './fileRegion.js';
 
 /** What native/mmap.c exports. */
 export interface MmapBinding {
@@ -168,12 +168,7 @@ export interface OpenMmapOptions {
 export function openMmapRegion(path: string, options: OpenMmapOptions = {}): MmapRegion | null {
   if (!loadMmapBinding()) return null;
   const write = options.write ?? false;
-  let fd: number;
-  try {
-    fd = openSync(path, write ? 'r+' : 'r');
-  } catch (e) {
-    throw describeFsError(e, 'open', path);
-  }
+  const fd = openPath(path, write);
   try {
     const st = fstatSync(fd);
     if (!st.isFile()) throw new FileAccessError(`cannot map '${path}': not a regular file`);

@@ -329,6 +329,15 @@ export interface ReadOptions extends BootOptions {
   erase?: boolean;
 }
 
+/** The frames a read boot printed; a boot that did not print them all fails with its console tail. */
+function readBootFrames(result: { data: string; console: string }): ReturnType<typeof parseReadFrames> {
+  try {
+    return parseReadFrames(result.data);
+  } catch (e) {
+    throw new VmBootError(`read boot: ${(e as Error).message}`, result.console);
+  }
+}
+
 /** Boot on `image` (the ramoops region, params.memSize bytes) and return what /sys/fs/pstore shows. */
 export async function kernelRead(image: Uint8Array, params: RamoopsParams, opts: ReadOptions = {}): Promise<KernelView> {
   validateParams(params);
@@ -338,12 +347,7 @@ export async function kernelRead(image: Uint8Array, params: RamoopsParams, opts:
   if (opts.erase) words.push('hx.erase=1');
   const b = await boot(words, opts, image, addr);
   try {
-    let frames;
-    try {
-      frames = parseReadFrames(b.result.data);
-    } catch (e) {
-      throw new VmBootError(`read boot: ${(e as Error).message}`, b.result.console);
-    }
+    const frames = readBootFrames(b.result);
     return {
       ...frames,
       pstoreLog: frames.dmesg.split('\n').filter((l) => /pstore|ramoops|ECC|persistent_ram/i.test(l) && !/command line/i.test(l)),
@@ -414,12 +418,7 @@ export async function kernelBlkRead(disk: Uint8Array, blk: BlkParams, opts: Read
   if (opts.erase) words.push('hx.erase=1');
   const b = await boot(words, opts, undefined, DEFAULT_MEM_ADDRESS, undefined, disk);
   try {
-    let frames;
-    try {
-      frames = parseReadFrames(b.result.data);
-    } catch (e) {
-      throw new VmBootError(`read boot: ${(e as Error).message}`, b.result.console);
-    }
+    const frames = readBootFrames(b.result);
     return {
       ...frames,
       pstoreLog: frames.dmesg.split('\n').filter((l) => /pstore/i.test(l) && !/command line/i.test(l)),

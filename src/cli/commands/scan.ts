@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { hex } from '../format.js';
 import type { CliIo } from '../io.js';
 import { scanFile } from '../../node/scanFile.js';
 import { AUTO_MIN_CONFIDENCE, type BlkScanRegion, type ScanRegion, type ScanResult } from '../../scan/scanDump.js';
@@ -8,7 +9,6 @@ export interface ScanIo {
   stderr: { write(s: string): unknown; isTTY?: boolean };
 }
 
-const hex = (n: number): string => `0x${n.toString(16)}`;
 
 function human(bytes: number): string {
   const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
