@@ -13,7 +13,7 @@ import { scanFile } from '../src/node/scanFile.js';
 import { scanDump } from '../src/scan/index.js';
 import type { BenchCase } from './harness.js';
 
-const FIXTURES = process.env.PSTORE_FIXTURES ?? resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'shared', 'fixtures');
+const FIXTURES = process.env.PSTORE_FIXTURES ?? resolve(dirname(fileURLToPath(import.meta.url)), '..', 'test', 'fixtures');
 const SIZE = 2 * 1024 ** 3;
 
 function makeDump(): { dir: string; path: string } {

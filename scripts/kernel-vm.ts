@@ -196,7 +196,7 @@ async function main(argv: string[]): Promise<void> {
       '\nExamples:\n' +
         '  scripts/kernel-vm --crash /tmp/panic.bin --mem-size 1M --record-size 64K --ecc 16 --marker hello\n' +
         '  scripts/kernel-vm /tmp/panic.bin --ecc 16 --record-size 64K --out /tmp/panic-files\n' +
-        '  scripts/kernel-vm ../shared/fixtures/kernel-6.1/panic-deflate/image.bin --params ../shared/fixtures/kernel-6.1/panic-deflate/params.json\n' +
+        '  scripts/kernel-vm test/fixtures/kernel-6.1/panic-deflate/image.bin --params test/fixtures/kernel-6.1/panic-deflate/params.json\n' +
         '  scripts/kernel-vm --backend blk --crash /tmp/disk.bin --oops 2 --kmsg-size 64\n' +
         '  scripts/kernel-vm --backend blk /tmp/disk.bin --kmsg-size 64 --out /tmp/blk-files\n' +
         '\nNeeds qemu-system-x86, linux-image-amd64 and busybox-static. Each boot takes ~7-15 s (TCG).\n' +

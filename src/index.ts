@@ -1,4 +1,4 @@
-/** pstore: Linux pstore/ramoops in TypeScript. Browser-safe entry point (Node-only helpers: `pstore/node`). */
+/** pstore: Linux pstore/ramoops in TypeScript. Browser-safe entry point (Node-only helpers: `linux-pstore/node`). */
 export * from './errors.js';
 export { MemoryRegion, WindowRegion, type Region } from './region/region.js';
 export { reedSolomon, ReedSolomon } from './ecc/index.js';

@@ -1,4 +1,4 @@
-/** The process-wide recorder that `pstore/register` installs (shared across module copies). */
+/** The process-wide recorder that `linux-pstore/register` installs (shared across module copies). */
 import type { Recorder } from './recorder.js';
 
 const KEY = Symbol.for('pstore.recorder');
@@ -10,7 +10,7 @@ export function setGlobalRecorder(rec: Recorder | null): void {
   else delete g[KEY];
 }
 
-/** The recorder installed by `pstore/register`, if any (and still open). */
+/** The recorder installed by `linux-pstore/register`, if any (and still open). */
 export function getGlobalRecorder(): Recorder | null {
   const rec = (globalThis as Holder)[KEY];
   return rec && !rec.closed ? rec : null;

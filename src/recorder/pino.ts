@@ -2,7 +2,7 @@
  * A pino destination: `pino({}, pstoreDestination())`. Each JSON line goes to
  * the console zone and the log buffer at the syslog level matching pino's
  * numeric level, then (by default) on to stdout. Without an explicit recorder
- * it uses the one `pstore/register` installed, and only forwards when none is.
+ * it uses the one `linux-pstore/register` installed, and only forwards when none is.
  */
 import { writeUncaptured } from './capture.js';
 import { getGlobalRecorder } from './global.js';

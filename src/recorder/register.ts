@@ -1,5 +1,5 @@
 /**
- * Zero-code adoption: `PSTORE_IMAGE=/var/lib/app/pstore.img node --import pstore/register app.js`.
+ * Zero-code adoption: `PSTORE_IMAGE=/var/lib/app/pstore.img node --import linux-pstore/register app.js`.
  *
  * Opens the image (attaching like a boot), installs the crash hooks and tees
  * stdout/stderr (and so console.*) into the console zone and the log buffer.

@@ -4,8 +4,8 @@ import { fileURLToPath } from 'node:url';
 
 /** Repository root. */
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-/** The shared, read-only kernel fixtures (beside the checkout). */
-export const FIXTURES = process.env.PSTORE_FIXTURES ?? resolve(ROOT, '..', 'shared', 'fixtures');
+/** The kernel fixtures carried by the repository (PSTORE_FIXTURES may point elsewhere). */
+export const FIXTURES = process.env.PSTORE_FIXTURES ?? resolve(ROOT, 'test', 'fixtures');
 
 export function fixturePath(...parts: string[]): string {
   return join(FIXTURES, ...parts);
