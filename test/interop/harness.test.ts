@@ -62,8 +62,8 @@ test('guest kernels: 6.1 and 6.12 resolve to their own vmlinuz and modules', () 
 test('ramoops parameters are spelled like the fixture harness', () => {
   const p = ramoopsFromJson({ mem_address: '0x10000000', mem_size: '0x100000', record_size: '0x10000', console_size: '0', ftrace_size: '0', pmsg_size: '0', ecc: '16', max_reason: '2' });
   assert.equal(ramoopsArg(p), 'mem_address=0x10000000,mem_size=0x100000,record_size=0x10000,console_size=0,ftrace_size=0,pmsg_size=0,ecc=16,max_reason=2');
-  assert.deepEqual(baseCmdline(p), ['console=ttyS0', 'loglevel=7', 'panic=-1', 'memmap=1M$0x10000000']);
-  assert.equal(baseCmdline({ ...p, memSize: 0x180000 })[3], 'memmap=2M$0x10000000');
+  assert.deepEqual(baseCmdline(p), ['console=ttyS0', 'loglevel=7', 'panic=-1', 'no_timer_check', 'memmap=1M$0x10000000']);
+  assert.equal(baseCmdline({ ...p, memSize: 0x180000 })[4], 'memmap=2M$0x10000000');
 });
 
 test('read frames parse; truncated output is an error', () => {
