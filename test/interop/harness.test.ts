@@ -1,11 +1,12 @@
 // Fast checks of the VM harness's own pieces (no boots).
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { findGuestKernel, GUEST_KERNEL_SPECS, GUEST_KERNELS, readModule } from './initramfs.js';
+import { findGuestKernel, GUEST_KERNEL_SPECS, GUEST_KERNELS, readModule, VM_CACHE } from './initramfs.js';
+import { bootableKernel, bzImagePayload, hasPvhEntry } from './vmlinux.js';
 import { cpioNewc } from './newc.js';
 import { buildOopsModule, NULL_STORE } from './oops-module.js';
 import { baseCmdline, diffKernelFiles, guestProfile, parseCapturedFiles, parseReadFrames, pblkArg, ramoopsArg, ramoopsFromJson } from './vm.js';
@@ -131,4 +132,14 @@ test('diffKernelFiles compares mtime nanoseconds when both sides have them', () 
   const d = new TextEncoder().encode('x');
   assert.deepEqual(diffKernelFiles([{ name: 'a', data: d, mtimeEpoch: 5, mtimeNsec: 1000 }], [{ name: 'a', data: d, mtimeEpoch: 5, mtimeNsec: 2000 }]), ['a: mtime nsec 2000, kernel 1000']);
   assert.deepEqual(diffKernelFiles([{ name: 'a', data: d, mtimeEpoch: 5, mtimeNsec: 1000 }], [{ name: 'a', data: d, mtimeEpoch: 5 }]), []);
+});
+
+test('the guest kernels unpack to ELF images with a PVH entry (QEMU boots them without in-guest decompression)', () => {
+  for (const version of GUEST_KERNELS) {
+    const g = findGuestKernel(version);
+    const path = bootableKernel(g.kernel, VM_CACHE);
+    assert.notEqual(path, g.kernel, `${version}: fell back to the bzImage`);
+    assert.ok(hasPvhEntry(readFileSync(path)), `${version}: no PVH entry note`);
+  }
+  assert.throws(() => bzImagePayload(Buffer.alloc(4096)), /not a bzImage/);
 });

@@ -15,11 +15,13 @@ import {
   guestInitramfs,
   taskArchive,
   MAX_OOPS,
+  VM_CACHE,
   VmSetupError,
   type GuestKernel,
   type GuestKernelVersion,
 } from './initramfs.js';
 import { createRamFile, cutRegion, runQemu, VmBootError, type QemuResult } from './qemu.js';
+import { bootableKernel } from './vmlinux.js';
 
 export { VmSetupError, VmBootError, MAX_OOPS, DEFAULT_GUEST_KERNEL, GUEST_KERNELS, type GuestKernelVersion };
 
@@ -199,16 +201,16 @@ export function baseCmdline(p: RamoopsParams): string[] {
   return ['console=ttyS0', 'loglevel=7', 'panic=-1', 'no_timer_check', `memmap=${mib}M$0x${addr.toString(16)}`];
 }
 
-const guests = new Map<GuestKernelVersion, { g: GuestKernel; initrd: string }>();
-/** Check the host has everything (kernel, modules, busybox, qemu) and build the initramfs. */
+const guests = new Map<GuestKernelVersion, { g: GuestKernel; kernel: string; initrd: string }>();
+/** Check the host has everything (kernel, modules, busybox, qemu), unpack the kernel and build the initramfs. */
 export function prepareGuest(version: GuestKernelVersion = DEFAULT_GUEST_KERNEL): { kernel: string; release: string; initrd: string; version: GuestKernelVersion } {
   let guest = guests.get(version);
   if (!guest) {
     const g = findGuestKernel(version);
-    guest = { g, initrd: guestInitramfs(g) };
+    guest = { g, kernel: bootableKernel(g.kernel, VM_CACHE), initrd: guestInitramfs(g) };
     guests.set(version, guest);
   }
-  return { kernel: guest.g.kernel, release: guest.g.release, initrd: guest.initrd, version };
+  return { kernel: guest.kernel, release: guest.g.release, initrd: guest.initrd, version };
 }
 
 interface Boot {
@@ -220,7 +222,8 @@ interface Boot {
 }
 
 async function boot(words: string[], opts: BootOptions, image: Uint8Array | undefined, addr: number, task?: Record<string, Uint8Array>, disk?: Uint8Array): Promise<Boot> {
-  const { kernel, initrd } = prepareGuest(opts.kernel);
+  const { kernel, initrd, version } = prepareGuest(opts.kernel);
+  words.push(...GUEST_KERNEL_SPECS[version].bootArgs);
   const dir = opts.keepDir ?? mkdtempSync(join(tmpdir(), 'hx-vm-'));
   const ramFile = join(dir, 'guest-ram.bin');
   const diskFile = disk ? join(dir, 'disk.img') : undefined;
