@@ -202,15 +202,19 @@ export function baseCmdline(p: RamoopsParams): string[] {
 }
 
 const guests = new Map<GuestKernelVersion, { g: GuestKernel; kernel: string; initrd: string }>();
-/** Check the host has everything (kernel, modules, busybox, qemu), unpack the kernel and build the initramfs. */
-export function prepareGuest(version: GuestKernelVersion = DEFAULT_GUEST_KERNEL): { kernel: string; release: string; initrd: string; version: GuestKernelVersion } {
+/**
+ * Check the host has everything (kernel, modules, busybox, qemu), unpack the kernel and build the initramfs.
+ * `kernel` is what QEMU's -kernel boots without firmware (the PVH ELF when the
+ * kernel has one); `bzImage` is /boot/vmlinuz itself, for firmware boots (an EFI stub).
+ */
+export function prepareGuest(version: GuestKernelVersion = DEFAULT_GUEST_KERNEL): { kernel: string; bzImage: string; release: string; initrd: string; version: GuestKernelVersion } {
   let guest = guests.get(version);
   if (!guest) {
     const g = findGuestKernel(version);
     guest = { g, kernel: bootableKernel(g.kernel, VM_CACHE), initrd: guestInitramfs(g) };
     guests.set(version, guest);
   }
-  return { kernel: guest.kernel, release: guest.g.release, initrd: guest.initrd, version };
+  return { kernel: guest.kernel, bzImage: guest.g.kernel, release: guest.g.release, initrd: guest.initrd, version };
 }
 
 interface Boot {
