@@ -44,7 +44,8 @@ export interface RamoopsParams {
 
 export const DEFAULT_MEM_ADDRESS = 0x10000000;
 export const DEFAULT_RTC_BASE = '2024-01-01T00:00:00';
-export const DEFAULT_TIMEOUT_MS = Number(process.env.HX_VM_TIMEOUT_MS ?? 120_000);
+// Generous: on a 2-core host running other work, single TCG boots have taken over 120 s.
+export const DEFAULT_TIMEOUT_MS = Number(process.env.HX_VM_TIMEOUT_MS ?? 300_000);
 
 export interface BootOptions {
   /** Which Debian kernel to boot (default 6.1). */
