@@ -128,3 +128,11 @@ test('extract writes nothing past an empty record (no file for hidden records)',
     assert.equal(r.code, 0, r.err);
     assert.deepEqual(readdirSync(out), ['dmesg-ramoops-0']);
   }));
+
+test('--auto takes --frontends (a scan cannot see a missing frontend) and prints it among the equivalent flags', async () => {
+  const { fixturePath } = await import('./helpers/fixtures.js');
+  const r = await run(['ls', fixturePath('kernel-6.1', 'panic-ecc16', 'image.bin'), '--auto', '--frontends', 'dmesg', '--json']);
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.err, /same as: .*--frontends dmesg/);
+  assert.ok((JSON.parse(r.out) as { name: string }[]).some((f) => f.name.startsWith('dmesg-ramoops-')));
+});
