@@ -44,7 +44,7 @@ export interface KernelProfile {
   /**
    * How the inode keeps a record time's nanoseconds: a 64-bit `long` in
    * `struct timespec64 i_mtime` (6.1), or the `u32 i_mtime_nsec` field
-   * (6.12; assumed from 6.11, "fs: switch timespec64 fields in inode to
+   * (from 6.11, commit 3aa63a569c64 "fs: switch timespec64 fields in inode to
    * discrete integers"). Neither normalises tv_nsec >= 1e9.
    */
   inodeNsec: 'long' | 'u32';
