@@ -1,15 +1,22 @@
-// Bundles the `pstore` command into one file, dist/cli/pstore.js (the package's bin).
+// Bundles the `pstore` command into dist/bin/ (the package's bin: dist/bin/pstore.js).
 // Node 20 spends most of a short command's time resolving, opening and compiling
-// ~60 ES modules one by one; one file starts in a fraction of that. The library
-// (dist/index.js and the subpath exports) stays unbundled.
-// Lives in dist/cli/ like the unbundled CLI, so paths relative to the module
-// (../../package.json, ../../native/) resolve the same from either.
+// ~60 ES modules one by one; a few bundled files start in a fraction of that.
+// Split into chunks so that a command loads only its own code and the Node
+// builtins it uses (`pstore ls` does not load node:http for the viewer's server).
+// dist/bin/ sits at the depth of dist/cli/, so paths relative to a module
+// (../../package.json, ../../native/, ../viewer) resolve the same from either.
+// The library (dist/index.js and the subpath exports) stays unbundled.
+import { rmSync } from 'node:fs';
 import { build } from 'esbuild';
 
+const outdir = 'dist/bin';
+rmSync(outdir, { recursive: true, force: true });
 await build({
-  entryPoints: ['src/cli/main.ts'],
-  outfile: 'dist/cli/pstore.js',
+  entryPoints: { pstore: 'src/cli/main.ts' },
+  outdir,
   bundle: true,
+  splitting: true,
+  chunkNames: '[name]-[hash]',
   platform: 'node',
   format: 'esm',
   target: 'node20',

@@ -92,7 +92,7 @@ const CSP = [
   "frame-ancestors 'none'",
 ].join('; ');
 
-/** dist/viewer from dist/cli/commands (built), dist/cli (the bundled CLI) or src/cli/commands (tsx). */
+/** dist/viewer from dist/cli/commands (built), dist/bin (the bundled CLI) or src/cli/commands (tsx). */
 export function findViewerDir(): string | null {
   const here = dirname(fileURLToPath(import.meta.url));
   // From src/cli/commands, ../../viewer is the page's source: a built page has assets/.
