@@ -453,19 +453,31 @@ export class ReedSolomon {
     }
     packWords(contrib, 0, this.step1, 0, 256 * w);
     // step4 table k, value v: register after 4 zero-input steps from a
-    // register whose byte k is v and all else zero.
+    // register whose byte k is v and all else zero. Linear in v over GF(2):
+    // simulate the 8 single-bit values, XOR the others together (a command
+    // that reads one image pays for these tables at every start).
+    const t = this.step4;
     const regBytes = new Uint8Array(bytes);
     for (let k = 0; k < 4; k++) {
-      for (let v = 0; v < 256; v++) {
+      const base = k * 256 * w;
+      for (let bit = 0; bit < 8; bit++) {
         regBytes.fill(0);
-        regBytes[k] = v;
+        regBytes[k] = 1 << bit;
         for (let step = 0; step < 4; step++) {
           const f = regBytes[0];
           regBytes.copyWithin(0, 1);
           regBytes[bytes - 1] = 0;
           for (let m = 0; m < nroots; m++) regBytes[m] ^= contrib[f * bytes + m];
         }
-        packWords(regBytes, 0, this.step4, (k * 256 + v) * w, w);
+        packWords(regBytes, 0, t, base + (1 << bit) * w, w);
+      }
+      for (let v = 3; v < 256; v++) {
+        if ((v & (v - 1)) === 0) continue;
+        const hi = 1 << (31 - Math.clz32(v));
+        const e = base + v * w;
+        const a = base + hi * w;
+        const c = base + (v ^ hi) * w;
+        for (let i = 0; i < w; i++) t[e + i] = t[a + i] ^ t[c + i];
       }
     }
     return contrib;

@@ -61,6 +61,11 @@ function installInto(tarball: string, env: NodeJS.ProcessEnv): { dir: string; ou
   return { dir, output };
 }
 
+/** The installed bin directly (npx itself is tested once; it costs seconds a call on a loaded machine). */
+function pstore(dir: string, args: string[]): string {
+  return ok(join(dir, 'node_modules', '.bin', 'pstore'), args, dir);
+}
+
 async function cli(args: string[]): Promise<string> {
   const io = captureIo();
   assert.equal(await runCli(args, io), 0, io.stderrText());
@@ -141,7 +146,7 @@ describe('installed where a compiler works', () => {
     assert.match(ls, /^dmesg-ramoops-0\s+27769\s+2024-01-01 00:00:09\.058434\s+deflate\s+ok$/m);
     assert.equal(ls, await cli(['ls', ...ours]));
     // `read` names the image it reads.
-    const read = ok('npx', ['--no-install', 'pstore', 'read', ...packaged], dir).replaceAll(pkg, ROOT);
+    const read = pstore(dir, ['read', ...packaged]).replaceAll(pkg, ROOT);
     assert.equal(read, await cli(['read', ...ours]));
     assert.match(read, /Kernel panic/);
   });
@@ -158,15 +163,15 @@ const image = new RamoopsImage(new MemoryRegion(readFileSync(new URL('panic-ecc1
 console.log(JSON.stringify({ files: image.files().map((f) => f.name), openRecorder: typeof openRecorder, oops: KMSG_DUMP_OOPS }));
 `,
     );
-    assert.deepEqual(JSON.parse(ok('node', ['read.mjs'], dir)), { files: ['dmesg-ramoops-0'], openRecorder: 'function', oops: 1 });
+    assert.deepEqual(JSON.parse(ok('node', ['read.mjs'], dir)), { files: ['dmesg-ramoops-0'], openRecorder: 'function', oops: 2 });
   });
 
   test(`node --import ${NAME}/register leaves an image pstore reads (through the mmap addon)`, () => {
     writeFileSync(join(dir, 'app.mjs'), `import { getGlobalRecorder } from '${NAME}/recorder';\nconsole.log('hello from the app', getGlobalRecorder()?.io);\n`);
     const out = ok('node', ['--import', `${NAME}/register`, 'app.mjs'], dir, cleanEnv({ PSTORE_IMAGE: join(dir, 'app.img') }));
     assert.equal(out, 'hello from the app mmap\n');
-    assert.match(ok('npx', ['--no-install', 'pstore', 'ls', 'app.img', ...RECORDER_LAYOUT], dir), /^console-ramoops-0 /m);
-    assert.match(ok('npx', ['--no-install', 'pstore', 'cat', 'app.img', 'console-ramoops-0', ...RECORDER_LAYOUT], dir), /hello from the app mmap\n/);
+    assert.match(pstore(dir, ['ls', 'app.img', ...RECORDER_LAYOUT]), /^console-ramoops-0 /m);
+    assert.match(pstore(dir, ['cat', 'app.img', 'console-ramoops-0', ...RECORDER_LAYOUT]), /hello from the app mmap\n/);
   });
 
   test('TypeScript resolves the types of every entry point (tsc --noEmit, strict, NodeNext)', () => {
@@ -215,9 +220,9 @@ describe('installed where no compiler works (CC=CXX=/bin/false)', () => {
   });
 
   test('the CLI and the recorder work without it (positioned writes)', () => {
-    assert.equal(ok('npx', ['--no-install', 'pstore', '--version'], dir).trim(), VERSION);
+    assert.equal(pstore(dir, ['--version']).trim(), VERSION);
     writeFileSync(join(dir, 'app.mjs'), `import { getGlobalRecorder } from '${NAME}/recorder';\nconsole.log('no addon here', getGlobalRecorder()?.io);\n`);
     assert.equal(ok('node', ['--import', `${NAME}/register`, 'app.mjs'], dir, cleanEnv({ PSTORE_IMAGE: join(dir, 'app.img') })), 'no addon here pwrite\n');
-    assert.match(ok('npx', ['--no-install', 'pstore', 'cat', 'app.img', 'console-ramoops-0', ...RECORDER_LAYOUT], dir), /no addon here pwrite\n/);
+    assert.match(pstore(dir, ['cat', 'app.img', 'console-ramoops-0', ...RECORDER_LAYOUT]), /no addon here pwrite\n/);
   });
 });
