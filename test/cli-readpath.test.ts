@@ -136,3 +136,30 @@ test('--auto takes --frontends (a scan cannot see a missing frontend) and prints
   assert.match(r.err, /same as: .*--frontends dmesg/);
   assert.ok((JSON.parse(r.out) as { name: string }[]).some((f) => f.name.startsWith('dmesg-ramoops-')));
 });
+
+test('check --backend blk: the empty compressed dump is where Linux stops; later zones are not read', async () => {
+  const { handmadeBlkEmptyCompressed } = await import('./helpers/handmade.js');
+  const h = handmadeBlkEmptyCompressed();
+  const dir = mkdtempSync(join(tmpdir(), 'pstore-readpath-blk-'));
+  try {
+    const image = join(dir, 'disk.bin');
+    writeFileSync(image, h.image);
+    const args = ['--backend', 'blk', '--kmsg-size', '4', '--pmsg-size', '4', '--console-size', '4', '--ftrace-size', '0'];
+    const json = JSON.parse((await run(['check', image, ...args, '--json'])).out) as { zones: { label: string; read_stops_here: boolean; unread: boolean }[] };
+    assert.deepEqual(
+      json.zones.filter((z) => z.read_stops_here).map((z) => z.label),
+      [json.zones.find((z) => /^pstore_blk:dmesg\(1\//.test(z.label))!.label],
+    );
+    // Every zone but kmsg 0 and 1 comes after the stop in psz_read_next_zone's order.
+    for (const z of json.zones) assert.equal(z.unread, !/^pstore_blk:dmesg\([01]\//.test(z.label), z.label);
+    const text = await run(['check', image, ...args]);
+    assert.match(text.out, /Linux reads it as 0 bytes and shows no record from here on \(3 zones with data not shown\)/);
+    const ls = JSON.parse((await run(['ls', image, ...args, '--json'])).out) as { name: string }[];
+    assert.deepEqual(
+      ls.map((f) => f.name),
+      ['dmesg-pstore_blk-0'],
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
