@@ -92,3 +92,4 @@ export { locateStore, type LocatedStore } from './backends/efi/locate.js';
 export { RuntimeVariableServices, type EfiStatus } from './backends/efi/runtimeServices.js';
 export { VariableStore, type StoreVariable, type VariableStoreHeader } from './backends/efi/variableStore.js';
 export { variableState, type VariableState, type VariableHeader } from './backends/efi/variable.js';
+export { storeMap, looksLikeEfiStore, type EfiStoreMap, type EfiVariableEntry } from './backends/efi/storeMap.js';

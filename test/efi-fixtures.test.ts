@@ -100,3 +100,24 @@ test('the store embedded at an odd offset of a larger file reads the same with o
     open('efi-two-panics').files().map((f) => [f.name, f.content]),
   );
 });
+
+test('map(): plain objects with file offsets for every variable, the store and the free space', () => {
+  const fd = readFixture('efi-6.1', 'efi-panic', 'varstore.fd');
+  const big = new Uint8Array(fd.length + 1001).fill(0);
+  big.set(fd, 1001);
+  const m = new EfiImage(new MemoryRegion(big), { offset: 1001 }).map();
+  assert.deepEqual(structuredClone(m), m);
+  assert.equal(m.fv?.offset, 1001);
+  assert.equal(m.store.offset, 1001 + 0x48);
+  assert.equal(m.store.format, 'authenticated');
+  assert.equal(m.variables[0].offset, 1001 + 0x64);
+  assert.equal(m.variables[0].name, 'CustomMode');
+  const pstore = m.variables.filter((v) => v.isPstore);
+  assert.equal(pstore.length, 15);
+  assert.equal(pstore[0].offset, 1001 + 0x39f8);
+  assert.equal(pstore[0].totalSize, 0x3d24 - 0x39f8);
+  const last = m.variables[m.variables.length - 1];
+  assert.equal(m.store.freeOffset, last.offset + last.totalSize);
+  assert.equal(m.store.freeOffset, 1001 + 0x6998);
+  assert.equal(m.store.end, 1001 + 0x40000);
+});

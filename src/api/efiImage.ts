@@ -10,6 +10,7 @@ import type { FirmwareVolumeHeader } from '../backends/efi/firmwareVolume.js';
 import { LINUX_EFI_CRASH_GUID } from '../backends/efi/guid.js';
 import { locateStore, type LocatedStore } from '../backends/efi/locate.js';
 import { RuntimeVariableServices } from '../backends/efi/runtimeServices.js';
+import { storeMap, type EfiStoreMap } from '../backends/efi/storeMap.js';
 import { VariableStore, type StoreVariable } from '../backends/efi/variableStore.js';
 import { archByName } from '../backends/ramoops/arch.js';
 import { kernelProfile, type KernelProfile } from '../backends/ramoops/kernelProfile.js';
@@ -109,6 +110,11 @@ export class EfiImage implements PstoreImage {
   /** Every variable in store order, with its state (the viewer's map). */
   variables(): StoreVariable[] {
     return this.current.store.variables;
+  }
+
+  /** The store as plain objects with file offsets (the viewer's map, JSON). */
+  map(): EfiStoreMap {
+    return storeMap(this.current.store, this.fv, this.fileOffset, this.region.size);
   }
 
   files(): PstoreFile[] {
