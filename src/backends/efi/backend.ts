@@ -50,8 +50,10 @@ export class EfiBackend implements PstoreBackend {
   readonly maxReason = KmsgDumpReason.OOPS;
   /** Set by read(): why it stopped before the end of the store, if it did. */
   readNotes: EfiReadNote[] = [];
-  /** Status of the last write, as the firmware answered. */
+  /** Status of the last write, as the firmware answered ('reserve': efi-pstore's own free-space check refused it). */
   lastWriteStatus: EfiStatus | 'reserve' | null = null;
+  /** Variable name of the last write. */
+  lastWriteName: string | null = null;
   private readonly minReserve: number;
   /** The variable each record of the last read came from, by record key. */
   private readonly lastRead = new Map<string, StoreVariable>();
@@ -135,6 +137,7 @@ export class EfiBackend implements PstoreBackend {
     const type = PSTORE_TYPES.indexOf(record.type);
     const name = dumpVariableName(type, record.part, record.count, record.time.sec, record.compressed);
     const data = record.data.subarray(0, Math.min(record.data.length, this.bufsize));
+    this.lastWriteName = name;
     // efivar_set_variable_locked → check_var_size: x86 keeps EFI_MIN_RESERVE free (u64 arithmetic).
     if (data.length > 0) {
       const size = BigInt(data.length + (name.length + 1) * 2);
