@@ -46,8 +46,8 @@ export class EfiBackend implements PstoreBackend {
   readonly name: string;
   readonly bufsize: number;
   readonly flags: BackendFlags = { dmesg: true, console: false, ftrace: false, pmsg: false };
-  /** efi-pstore takes every reason the printk core dumps by default (max_reason unset: up to OOPS unless always_kmsg_dump). */
-  readonly maxReason = KmsgDumpReason.OOPS;
+  /** efi-pstore sets no max_reason (UNDEF): kmsg_dump then admits up to OOPS, or everything with always_kmsg_dump. */
+  readonly maxReason = KmsgDumpReason.UNDEF;
   /** Set by read(): why it stopped before the end of the store, if it did. */
   readNotes: EfiReadNote[] = [];
   /** Status of the last write, as the firmware answered ('reserve': efi-pstore's own free-space check refused it). */
