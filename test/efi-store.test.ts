@@ -187,3 +187,14 @@ test('property: any byte mutations of a real store give files or one PstoreError
     { numRuns: 200 },
   );
 });
+
+test('two ADDED variables with one name: the enumeration cycles, the kernel shows what it saw before the cycle', () => {
+  const { image } = store([
+    { name: 'dump-type0-1-1-100-D' },
+    { name: 'dump-type0-2-1-100-D' },
+    { name: 'dump-type0-1-1-100-D', data: 'Panic#1 Part1\nsecond copy\n' },
+    { name: 'dump-type0-3-1-100-D' },
+  ]);
+  assert.deepEqual(names(image), ['dmesg-efi-10001001', 'dmesg-efi-10002001']);
+  assert.match(image.backend.readNotes[0].message, /enumeration cycles/);
+});

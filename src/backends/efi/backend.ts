@@ -72,6 +72,7 @@ export class EfiBackend implements PstoreBackend {
     this.readNotes = [];
     this.lastRead.clear();
     let prev: { units: number[]; guid: string } | null = null;
+    const seen = new Set<StoreVariable>();
     for (let n = 0; n < STOP_LOOP; n++) {
       let v: StoreVariable | EfiStatus;
       // Skip other vendors' variables, as efi_pstore_read does.
@@ -85,6 +86,13 @@ export class EfiBackend implements PstoreBackend {
         if (v !== 'not-found') this.note(null, `GetNextVariableName returned ${v}: the kernel stops reading here`);
         return;
       }
+      if (seen.has(v)) {
+        // Two live variables with one name: GetNextVariableName resumes after the first
+        // and cycles; the kernel reads the same records until stop_loop and shows no more.
+        this.note(v, `the firmware's enumeration cycles at '${v.name}' (a duplicate name): the kernel reads no further`);
+        return;
+      }
+      seen.add(v);
       const units = prev!.units;
       const parsed = parseDumpName(ucs2AsUtf8(units));
       if (!parsed) {
