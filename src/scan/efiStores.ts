@@ -12,6 +12,7 @@ import { PstoreError } from '../errors.js';
 import type { Region } from '../region/region.js';
 import type { EfiCandidate } from './efiSignature.js';
 import { OverlayRegion } from './overlayRegion.js';
+import { shellQuote } from './shellQuote.js';
 
 export interface EfiScanRegion {
   backend: 'efi';
@@ -36,9 +37,6 @@ export interface EfiScanRegion {
 const hex = (n: number): string => `0x${n.toString(16)}`;
 const HEAD = 0x1000 + VARIABLE_STORE_HEADER_SIZE;
 
-function quote(s: string): string {
-  return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
-}
 
 /** Options that open a found store. */
 export function efiRegionImageOptions(r: EfiScanRegion): EfiImageOptions {
@@ -46,7 +44,7 @@ export function efiRegionImageOptions(r: EfiScanRegion): EfiImageOptions {
 }
 
 export function efiExtractCommand(r: EfiScanRegion, dumpName = 'DUMP', outDir = 'OUT'): string {
-  return `pstore extract ${quote(dumpName)} ${quote(outDir)} --backend efi --offset ${hex(r.offset)}`;
+  return `pstore extract ${shellQuote(dumpName)} ${shellQuote(outDir)} --backend efi --offset ${hex(r.offset)}`;
 }
 
 export function inferEfiStores(dump: Region, candidates: readonly EfiCandidate[], dumpName = 'DUMP'): EfiScanRegion[] {
