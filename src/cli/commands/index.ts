@@ -5,6 +5,7 @@
  */
 import type { Command } from 'commander';
 import type { CliIo } from '../io.js';
+import { registerArchive } from './archive.js';
 import { registerCat } from './cat.js';
 import { registerCheck } from './check.js';
 import { registerCreate } from './create.js';
@@ -20,4 +21,4 @@ import { registerWrite } from './write.js';
 
 export type RegisterCommand = (program: Command, io: CliIo, done: (code: number) => void) => void;
 
-export const COMMANDS: readonly RegisterCommand[] = [registerRead, registerLs, registerCat, registerExtract, registerCheck, registerLayout, registerCreate, registerDump, registerWrite, registerRm, registerScan, registerView];
+export const COMMANDS: readonly RegisterCommand[] = [registerRead, registerLs, registerCat, registerExtract, registerCheck, registerLayout, registerCreate, registerDump, registerWrite, registerRm, registerScan, registerView, registerArchive];
