@@ -11,7 +11,7 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFile
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CrashJson } from '../src/archive/crashRecord.js';
-import { setExactFileTime } from '../src/cli/exactTime.js';
+import { setExactFileTime, utimesSeconds } from '../src/node/fileTime.js';
 import { captureIo } from '../src/cli/io.js';
 import { runCli } from '../src/cli/program.js';
 import { fixturePath, readFixtureJson, scenarios } from './helpers/fixtures.js';
@@ -40,7 +40,7 @@ export function pstoreDirFromFixture(set: string, sc: string, into: string, expe
     const ns = metaNs(m);
     const sec = Number(ns / 1_000_000_000n);
     const nsec = Number(ns % 1_000_000_000n);
-    utimesSync(dst, sec + (nsec + 500) / 1e9, sec + (nsec + 500) / 1e9);
+    utimesSync(dst, utimesSeconds({ sec, nsec }), utimesSeconds({ sec, nsec }));
     if (nsec % 1000) setExactFileTime(dst, { sec, nsec });
     times.set(name, ns);
   }

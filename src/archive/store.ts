@@ -6,7 +6,7 @@
  * directories left by a killed run are removed by the next run (under the lock).
  */
 import { join } from 'node:path';
-import { setExactFileTime } from '../cli/exactTime.js';
+import { setExactFileTime, utimesSeconds } from '../node/fileTime.js';
 import type { RecordTime } from '../core/record.js';
 import { PstoreError } from '../errors.js';
 import { fsyncDir, type ArchiveFs, type StepHook } from './archiveFs.js';
@@ -29,11 +29,6 @@ export function fsError(e: unknown, action: string, path: string): PstoreError {
   if (e instanceof PstoreError) return e;
   const err = e as NodeJS.ErrnoException;
   return new ArchiveWriteError(`cannot ${action} '${path}': ${err.code ? `${err.code} ` : ''}${(err.message ?? String(e)).replace(/^\w+: /, '').replace(/, \w+ '.*'$/, '')}`);
-}
-
-/** Seconds for utimes, rounded so that microsecond times land exactly (libuv keeps µs). */
-function utimesSeconds(t: RecordTime): number {
-  return t.sec + (t.nsec + 500) / 1e9;
 }
 
 /** The crash directories in `root`, oldest first (names start with the time). Unreadable ones are skipped. */

@@ -13,3 +13,12 @@ export function setExactFileTime(path: string, t: RecordTime): boolean {
   const r = spawnSync('touch', ['-c', '-d', `@${t.sec}.${String(t.nsec).padStart(9, '0')}`, '--', path], { stdio: 'ignore', timeout: 5000 });
   return r.status === 0;
 }
+
+/**
+ * Seconds as a double for utimes. libuv truncates to microseconds, and a
+ * double near 1.7e9 is off by up to ~0.1 µs, so half a microsecond is added:
+ * record times (sec.usec) then land exactly.
+ */
+export function utimesSeconds(t: RecordTime): number {
+  return t.sec + (t.nsec + 500) / 1e9;
+}
