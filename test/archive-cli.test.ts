@@ -188,3 +188,39 @@ test('usage errors: one line, exit 2; bad archive entries are skipped by --list'
     rmSync(root, { recursive: true, force: true });
   }
 });
+
+test('Android pmsg framing gets logcat.txt; plain pmsg does not; ECC status reaches crash.json', async () => {
+  const { encodePmsgRecord, textPayload, pmsgToLogcat, LogId, LogPriority } = await import('../src/core/logcat.js');
+  const root = tmp();
+  try {
+    const src = join(root, 'src');
+    source(src, [
+      ['kernel-6.1', 'panic-ecc16-corrupt-correctable', 'dmesg-ramoops-0'],
+      ['kernel-6.1-full', 'console-pmsg-ecc16', 'console-ramoops-0'],
+    ]);
+    const frame = (msg: string, nsec: number): Uint8Array => encodePmsgRecord({ logId: LogId.MAIN, uid: 1000, pid: 42, tid: 43, sec: 1704067200, nsec }, textPayload(LogPriority.INFO, 'app', msg));
+    const pmsg = Buffer.concat([frame('started', 1), frame('about to crash', 2)]);
+    writeFileSync(join(src, 'pmsg-ramoops-0'), pmsg);
+    const io = captureIo();
+    assert.equal(await runCli(['archive', src, '--to', join(root, 'out'), '--no-config'], io), 0, io.stderrText());
+    const [dir] = readdirSync(join(root, 'out')).filter((n) => !n.startsWith('.'));
+    const d = join(root, 'out', dir);
+    assert.equal(readFileSync(join(d, 'logcat.txt'), 'utf8'), pmsgToLogcat(pmsg).text);
+    assert.match(readFileSync(join(d, 'logcat.txt'), 'utf8'), /about to crash/);
+    assert.deepEqual(readFileSync(join(d, 'console.txt')), readFileSync(join(src, 'console-ramoops-0')));
+    const json = JSON.parse(readFileSync(join(d, 'crash.json'), 'utf8')) as { ecc: unknown; derived: string[]; files: { name: string }[] };
+    assert.deepEqual(json.ecc, { corrected: 3, bad: 0 });
+    assert.deepEqual(json.derived.sort(), ['console.txt', 'dmesg.txt', 'logcat.txt']);
+    assert.equal(json.files.length, 3, 'console and pmsg belong to the dump of their boot');
+    assert.ok(!readFileSync(join(d, 'dmesg.txt'), 'latin1').includes('ECC:'), 'the ECC notice is not log text');
+    // The kernel-written pmsg of the full build is plain text and bytes: no logcat.txt.
+    const src2 = join(root, 'src2');
+    source(src2, [['kernel-6.1-full', 'console-pmsg-ecc16', 'pmsg-ramoops-0']]);
+    assert.equal(await runCli(['archive', src2, '--to', join(root, 'out2'), '--no-config'], captureIo()), 0);
+    const [dir2] = readdirSync(join(root, 'out2')).filter((n) => !n.startsWith('.'));
+    assert.match(dir2, /^\d{8}T\d{6}Z-pmsg-kernel-no_dump-[0-9a-f]{8}$/);
+    assert.deepEqual(readdirSync(join(root, 'out2', dir2)).sort(), ['crash.json', 'pmsg-ramoops-0']);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});

@@ -141,7 +141,9 @@ export function prepareCrash(event: CrashEvent, source: string): PreparedCrash {
     derived: derived.map((d) => d.name),
     source,
   };
-  const what = (event.reason ?? (event.parts.length ? 'unknown' : 'no-dump')).toLowerCase().replace(/[^a-z0-9_]/g, '_');
+  // Without a dump the name says which records there are (`console_pmsg`).
+  const types = [...new Set(event.others.map((f) => parsePstoreName(f.name)?.type ?? 'other'))].sort().join('_');
+  const what = (event.reason ?? (event.parts.length ? 'unknown' : types)).toLowerCase().replace(/[^a-z0-9_]/g, '_');
   const dirName = `${compactTime(event.time)}-${what}-${signature}`;
   return { dirName, json, originals, derived };
 }
