@@ -6,7 +6,7 @@
  * directories left by a killed run are removed by the next run (under the lock).
  */
 import { join } from 'node:path';
-import { setExactFileTime, utimesSeconds } from '../node/fileTime.js';
+import { setExactFileTime, settableFileTime, utimesSeconds } from '../node/fileTime.js';
 import type { RecordTime } from '../core/record.js';
 import { PstoreError } from '../errors.js';
 import { fsyncDir, type ArchiveFs, type StepHook } from './archiveFs.js';
@@ -74,10 +74,11 @@ function writeFile(afs: ArchiveFs, path: string, content: Uint8Array, mtime: Rec
   } finally {
     afs.closeSync(fd);
   }
-  const s = utimesSeconds(mtime);
+  const t = settableFileTime(mtime);
+  const s = utimesSeconds(t);
   afs.utimesSync(path, s, s);
   // Sub-microsecond record times (pstore/blk keeps nanoseconds) need utimensat.
-  if (mtime.nsec % 1000) setExactFileTime(path, mtime);
+  if (t.nsec % 1000) setExactFileTime(path, t);
 }
 
 /** A final name not yet taken: `name`, `name-2`, … */

@@ -12,7 +12,7 @@ import type { ExplicitImageOptions } from '../api/openImage.js';
 import type { RamoopsImageOptions } from '../api/ramoopsImage.js';
 import type { BlkModuleParams } from '../backends/blk/layout.js';
 import { ARCH_NAMES } from '../backends/ramoops/arch.js';
-import { DEFAULT_KERNEL } from '../backends/ramoops/kernelProfile.js';
+import { DEFAULT_KERNEL, withFrontends } from '../core/kernel.js';
 import type { RamoopsParams } from '../backends/ramoops/layout.js';
 import { paramsFromObject, parseSize } from '../backends/ramoops/params.js';
 import { compressorNames } from '../core/compress/registry.js';
@@ -36,6 +36,8 @@ export interface LayoutFlags {
   maxReason?: string;
   ftraceCpus?: string;
   kernel?: string;
+  /** The build's frontends (`dmesg,console,pmsg,ftrace`); travels inside the kernel spec. */
+  frontends?: string;
   arch?: string;
   offset?: string;
   params?: string;
@@ -85,7 +87,11 @@ export function addLayoutOptions(cmd: Command, withAddress = false): Command {
     new Option('--ftrace-cpus <n>', 'CPUs of the crashed kernel: one ftrace zone each (default 1)'),
     new Option(
       '--kernel <version>',
-      `kernel profile: zone order, rules (e.g. 6.1, 6.12, debian-6.1; default ${DEFAULT_KERNEL}); blk: debian-6.1 builds no pmsg/console/ftrace frontend, so their sizes default to 0`,
+      `kernel version (6.1, 6.12, 6.12.107, …; default ${DEFAULT_KERNEL}) or distribution kernel (debian-6.1, debian-6.12: built without console, pmsg and ftrace frontends)`,
+    ),
+    new Option(
+      '--frontends <list>',
+      "the frontends the kernel was built with: dmesg,console,pmsg,ftrace (default all; 'dmesg' alone = Debian's). Without ftrace no ftrace file is shown from per-CPU zones; blk: missing frontends' zone sizes default to 0",
     ),
     new Option('--arch <name>', `architecture of the crashed kernel (${ARCH_NAMES.join(', ')}; default x86_64)`),
     new Option('--offset <bytes>', 'where the region starts inside the file (memory dumps; default 0)'),
@@ -121,6 +127,8 @@ export interface ResolvedLayout {
   /** Explicitly given parameters; missing ones take defaults later. */
   params: Partial<RamoopsParams>;
   kernel?: string;
+  /** A params file's `frontends` (folded into kernel by resolveLayout). */
+  frontends?: string;
   arch?: string;
   ftraceCpus?: number;
   offset: number;
@@ -154,11 +162,23 @@ export function readParamsFile(path: string): ResolvedLayout {
   const out: ResolvedLayout = { params, offset: 0 };
   const kp = str('kernel_profile');
   if (kp) out.kernel = kp;
+  const fe = frontendsKey(src, path);
+  if (fe !== undefined) out.frontends = fe;
   const arch = str('arch');
   if (arch) out.arch = arch;
   // Fixtures write ftrace_cpus 0 when there is no ftrace area: that means "not given".
   if ((typeof src.ftrace_cpus === 'number' && src.ftrace_cpus > 0) || (typeof src.ftrace_cpus === 'string' && src.ftrace_cpus !== '0')) out.ftraceCpus = parseSize(src.ftrace_cpus, `--params ${path}: ftrace_cpus`);
   return out;
+}
+
+/** A params file's `frontends`: `"dmesg,console"` or `["dmesg", "console"]`. */
+function frontendsKey(src: Record<string, unknown>, path: string): string | undefined {
+  const section = (k: string): Record<string, unknown> => (src[k] && typeof src[k] === 'object' ? (src[k] as Record<string, unknown>) : {});
+  const v = src.frontends ?? section('ramoops').frontends ?? section('pstore_blk').frontends;
+  if (v === undefined) return undefined;
+  if (typeof v === 'string') return v;
+  if (Array.isArray(v) && v.every((x) => typeof x === 'string')) return v.join(',');
+  throw new UsageError(`--params ${path}: frontends: expected "dmesg,console,pmsg,ftrace" or a list of those names`);
 }
 
 /** Flags over the params file over defaults. */
@@ -174,7 +194,7 @@ export function resolveLayout(flags: LayoutFlags): ResolvedLayout {
   if (ftraceCpus !== undefined && (ftraceCpus < 1 || ftraceCpus > 8192)) throw new UsageError(`--ftrace-cpus: ${ftraceCpus} is not 1..8192`);
   return {
     params,
-    kernel: flags.kernel ?? base.kernel,
+    kernel: withFrontends(flags.kernel ?? base.kernel, flags.frontends ?? base.frontends),
     arch: flags.arch ?? base.arch,
     ftraceCpus,
     offset: flags.offset !== undefined ? parseSize(flags.offset, '--offset') : 0,
@@ -231,7 +251,7 @@ export function parseKiB(text: string | number, what: string): number {
  * fixture's params.json, or the module parameter names at the top level.
  * `best_effort` n means the device has a panic_write.
  */
-export function readBlkParamsFile(path: string): { params: BlkModuleParams; kernel?: string; arch?: string; ftraceCpus?: number; panicWrite?: boolean } {
+export function readBlkParamsFile(path: string): { params: BlkModuleParams; kernel?: string; frontends?: string; arch?: string; ftraceCpus?: number; panicWrite?: boolean } {
   const obj = parseJsonFile(path);
   if (!obj || typeof obj !== 'object' || Array.isArray(obj)) throw new UsageError(`--params ${path}: expected a JSON object`);
   const src = obj as Record<string, unknown>;
@@ -246,6 +266,8 @@ export function readBlkParamsFile(path: string): { params: BlkModuleParams; kern
   }
   const out: ReturnType<typeof readBlkParamsFile> = { params };
   if (typeof src.kernel_profile === 'string') out.kernel = src.kernel_profile;
+  const fe = frontendsKey(src, path);
+  if (fe !== undefined) out.frontends = fe;
   if (typeof src.arch === 'string') out.arch = src.arch;
   if (typeof src.ftrace_cpus === 'number' && src.ftrace_cpus > 0) out.ftraceCpus = src.ftrace_cpus;
   const be = inner.best_effort;
@@ -278,7 +300,7 @@ export function blkImageOptions(flags: LayoutFlags & ReadFlags): BlkImageOptions
   if (ftraceCpus !== undefined && (ftraceCpus < 1 || ftraceCpus > 8192)) throw new UsageError(`--ftrace-cpus: ${ftraceCpus} is not 1..8192`);
   return {
     params,
-    kernel: flags.kernel ?? ('kernel' in base ? base.kernel : undefined),
+    kernel: withFrontends(flags.kernel ?? ('kernel' in base ? base.kernel : undefined), flags.frontends ?? ('frontends' in base ? base.frontends : undefined)),
     arch: flags.arch ?? ('arch' in base ? base.arch : undefined),
     ftraceCpus,
     offset: flags.offset !== undefined ? parseSize(flags.offset, '--offset') : 0,

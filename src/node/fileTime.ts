@@ -15,10 +15,21 @@ export function setExactFileTime(path: string, t: RecordTime): boolean {
 }
 
 /**
+ * The closest time utimensat accepts for an inode time (which may hold
+ * tv_nsec >= 1e9 or < 0, as pstore_mkfile copies record times unnormalised):
+ * the same seconds — what `ls -l`, `stat -c %Y` and tar show — with the
+ * nanoseconds clamped into 0..999999999 (utimensat refuses others with EINVAL).
+ */
+export function settableFileTime(t: RecordTime): RecordTime {
+  return { sec: t.sec, nsec: Math.min(Math.max(t.nsec, 0), 999_999_999) };
+}
+
+/**
  * Seconds as a double for utimes. libuv truncates to microseconds, and a
  * double near 1.7e9 is off by up to ~0.1 µs, so half a microsecond is added:
  * record times (sec.usec) then land exactly.
  */
 export function utimesSeconds(t: RecordTime): number {
-  return t.sec + (t.nsec + 500) / 1e9;
+  // Never past the last microsecond of the second: the seconds must stay.
+  return t.sec + Math.min(t.nsec + 500, 999_999_000) / 1e9;
 }

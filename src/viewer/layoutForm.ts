@@ -21,7 +21,7 @@ const PARAM_FIELDS = [
 
 /** As the registry lists them; kept here so the page's main bundle carries no decompressor. */
 export const COMPRESSORS: readonly CompressorName[] = ['deflate', 'lzo', 'lz4', 'lz4hc', '842', 'zstd'];
-const KERNELS = ['6.1', 'debian-6.1', '6.6', '6.12', '5.10', '5.15', '4.19'];
+const KERNELS = ['6.1', 'debian-6.1', '6.6', '6.12', 'debian-6.12', '5.10', '5.15', '4.19'];
 
 /** A params JSON (module parameter names, or a fixture's params.json). */
 export function choiceFromParamsJson(text: string, where = 'params JSON'): LayoutChoice {
