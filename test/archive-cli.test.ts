@@ -224,3 +224,25 @@ test('Android pmsg framing gets logcat.txt; plain pmsg does not; ECC status reac
     rmSync(root, { recursive: true, force: true });
   }
 });
+
+test('after systemd-pstore: records in its archive subdirectories are read, its own dmesg.txt is left alone', async () => {
+  const root = tmp();
+  try {
+    const sd = join(root, 'var-lib-systemd-pstore');
+    const efi = ['dmesg-efi-170406720901001', 'dmesg-efi-170406720902001', 'dmesg-efi-170406720903001'];
+    source(join(sd, '170406720903001'), efi.map((n): [string, string, string] => ['efi-6.1', 'efi-panic', n]));
+    writeFileSync(join(sd, '170406720903001', 'dmesg.txt'), 'systemd-pstore joined this\n');
+    source(sd, [['kernel-6.1', 'panic-nocompress', 'dmesg-ramoops-0']]);
+    const io = captureIo();
+    assert.equal(await runCli(['archive', sd, '--to', join(root, 'out'), '--unlink', '--no-config'], io), 0, io.stderrText());
+    const dirs = readdirSync(join(root, 'out')).filter((n) => !n.startsWith('.'));
+    assert.equal(dirs.length, 2);
+    const efiDir = dirs.find((d) => readdirSync(join(root, 'out', d)).includes(efi[0]));
+    assert.ok(efiDir);
+    assert.deepEqual(readdirSync(join(root, 'out', efiDir)).sort(), ['crash.json', 'dmesg.txt', ...efi].sort());
+    assert.deepEqual(readdirSync(join(sd, '170406720903001')), ['dmesg.txt'], 'records removed, systemd-pstore\'s own file kept');
+    assert.ok(!existsSync(join(sd, 'dmesg-ramoops-0')));
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});

@@ -117,16 +117,17 @@ function archiveLocked(afs: ArchiveFs, root: string, opts: ArchiveOptions, step:
       writable = false;
     }
     for (const f of writable ? files : []) {
-      step(`unlink ${f.name}`);
+      const rel = f.path ?? f.name;
+      step(`unlink ${rel}`);
       try {
-        afs.unlinkSync(join(src.path, f.name));
+        afs.unlinkSync(join(src.path, rel));
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code === 'ENOENT') continue;
-        if (!isReadOnlyError(e)) throw fsError(e, 'remove', join(src.path, f.name));
+        if (!isReadOnlyError(e)) throw fsError(e, 'remove', join(src.path, rel));
         writable = false;
         break;
       }
-      result.unlinked.push(f.name);
+      result.unlinked.push(rel);
     }
     result.readOnlySource = !writable;
     if (result.unlinked.length && !src.live) {

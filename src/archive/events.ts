@@ -67,10 +67,12 @@ export function groupEvents(files: readonly SourceFile[]): CrashEvent[] {
   }
   for (const f of others) {
     const backend = parsePstoreName(f.name)?.backend ?? 'unknown';
-    const home = newest(events.filter((e) => e.backend === backend && e.parts.length)) ?? newest(events.filter((e) => e.parts.length));
+    // A name can repeat (systemd-pstore's archive keeps several boots' files in subdirectories): never two in one crash.
+    const free = (e: CrashEvent): boolean => !e.others.some((o) => o.name === f.name);
+    const home = newest(events.filter((e) => e.backend === backend && e.parts.length && free(e))) ?? newest(events.filter((e) => e.parts.length && free(e)));
     if (home) home.others.push(f);
     else {
-      const own = events.find((e) => !e.parts.length && e.backend === backend);
+      const own = events.find((e) => !e.parts.length && e.backend === backend && free(e));
       if (own) {
         own.others.push(f);
         if (compareTime(f.mtime, own.time) < 0) own.time = f.mtime;

@@ -8,6 +8,7 @@ import { join, resolve } from 'node:path';
 import type { PstoreFile } from '../core/record.js';
 import { PstoreError } from '../errors.js';
 import type { ArchiveFs } from './archiveFs.js';
+import { parsePstoreName } from './names.js';
 import { timeFromDate, timeFromNs, type SourceFile } from './sourceFile.js';
 
 /** PSTOREFS_MAGIC (include/uapi/linux/magic.h). */
@@ -53,26 +54,42 @@ export function imageSource(label: string, files: readonly PstoreFile[], now: Da
   };
 }
 
-/** Every regular file of a source directory with its bytes and nanosecond mtime. Dot files are skipped. */
+/**
+ * Every regular file of a source directory with its bytes and nanosecond
+ * mtime. Dot files are skipped. Files one level down are read too when their
+ * names are pstore names: systemd-pstore's archive keeps records in
+ * subdirectories (next to a dmesg.txt of its own, which is not a record).
+ */
 export function readDirSource(afs: ArchiveFs, dir: string): SourceFile[] {
-  let names: string[];
-  try {
-    names = afs.readdirSync(dir) as string[];
-  } catch (e) {
-    throw new PstoreError(`cannot list '${dir}': ${(e as Error).message}`);
-  }
   const out: SourceFile[] = [];
-  for (const name of names.sort()) {
-    if (name.startsWith('.')) continue;
-    const path = join(dir, name);
+  const read = (rel: string, topLevel: boolean): void => {
+    const abs = rel ? join(dir, rel) : dir;
+    let names: string[];
     try {
-      const st = afs.statSync(path, { bigint: true });
-      if (!st.isFile()) continue;
-      const content = new Uint8Array(afs.readFileSync(path));
-      out.push({ name, content, mtime: timeFromNs(st.mtimeNs), recordTime: true });
+      names = afs.readdirSync(abs) as string[];
     } catch (e) {
-      throw new PstoreError(`cannot read '${path}': ${(e as Error).message}`);
+      throw new PstoreError(`cannot list '${abs}': ${(e as Error).message}`);
     }
-  }
+    for (const name of names.sort()) {
+      if (name.startsWith('.')) continue;
+      const relPath = rel ? `${rel}/${name}` : name;
+      const path = join(dir, relPath);
+      try {
+        const st = afs.statSync(path, { bigint: true });
+        if (st.isDirectory() && topLevel) {
+          read(relPath, false);
+          continue;
+        }
+        if (!st.isFile() || (!topLevel && !parsePstoreName(name))) continue;
+        const content = new Uint8Array(afs.readFileSync(path));
+        const file: SourceFile = { name, content, mtime: timeFromNs(st.mtimeNs), recordTime: true };
+        if (rel) file.path = relPath;
+        out.push(file);
+      } catch (e) {
+        throw new PstoreError(`cannot read '${path}': ${(e as Error).message}`);
+      }
+    }
+  };
+  read('', true);
   return out;
 }

@@ -8,6 +8,8 @@ import type { RecordTime } from '../core/record.js';
 
 export interface SourceFile {
   name: string;
+  /** Path relative to a directory source when it is not `name` (a file in a subdirectory, e.g. systemd-pstore's archive). */
+  path?: string;
   content: Uint8Array;
   mtime: RecordTime;
   /** The mtime is a record time (dmesg), not a mount time. */
