@@ -379,7 +379,7 @@ export function addAutoOption(cmd: Command): Command {
   return cmd.addOption(
     new Option(
       '--auto',
-      "infer the layout (ramoops: offset, sizes, ECC, kernel, ftrace CPUs; or a pstore/blk device: offset, device and zone sizes) by scanning the file as `pstore scan` does, and say what was inferred; no other layout flag but --kernel, which overrides the inferred kernel profile (e.g. debian-6.1, which a scan cannot tell from 6.1)",
+      "infer the layout (ramoops: offset, sizes, ECC, kernel, ftrace CPUs; or a pstore/blk device: offset, device and zone sizes) by scanning the file as `pstore scan` does, and say what was inferred; no other layout flag but --kernel and --frontends, which override the inferred kernel profile (e.g. debian-6.1, which a scan cannot tell from 6.1: an empty console/pmsg/ftrace zone looks the same whether or not the frontend was built)",
     ).helpGroup(LAYOUT_GROUP),
   );
 }
@@ -434,6 +434,7 @@ export function formatLayoutFlags(flags: LayoutFlags): string {
     ['pmsgSize', '--pmsg-size'],
     ['ecc', '--ecc'],
     ['kernel', '--kernel'],
+    ['frontends', '--frontends'],
     ['ftraceCpus', '--ftrace-cpus'],
     ['arch', '--arch'],
   ];
@@ -468,7 +469,7 @@ export function autoLayout<F extends LayoutFlags>(
   const backends = options.backends ?? ['ramoops', 'blk'];
   const given = AUTO_CONFLICTS.filter(([k]) => flags[k] !== undefined).map(([, name]) => name);
   if (given.length) {
-    throw new UsageError(`--auto infers the layout: drop ${given.join(', ')} (or drop --auto); only --kernel may be given with --auto, to override the inferred kernel profile`);
+    throw new UsageError(`--auto infers the layout: drop ${given.join(', ')} (or drop --auto); only --kernel and --frontends may be given with --auto, to override the inferred kernel profile`);
   }
   let scan;
   try {
@@ -491,7 +492,7 @@ export function autoLayout<F extends LayoutFlags>(
       `--auto: pstore/blk device at offset ${hex(best.offset)} (confidence ${best.confidence.toFixed(2)}): ` +
       `device_size ${hex(best.deviceSize)}, kmsg_size ${p.kmsg_size}, pmsg_size ${p.pmsg_size}, console_size ${p.console_size}, ftrace_size ${p.ftrace_size} KiB` +
       `${p.ftrace_size ? ` (${best.ftraceCpus} CPU${best.ftraceCpus === 1 ? '' : 's'})` : ''}, ${kernel}` +
-      `${best.littleEndian ? '' : `, ${best.arch} (big-endian)`}; same as: ${formatLayoutFlags(layout)}` +
+      `${best.littleEndian ? '' : `, ${best.arch} (big-endian)`}; same as: ${formatLayoutFlags({ ...layout, frontends: flags.frontends })}` +
       tail;
   } else {
     layout = regionLayoutFlags(best, flags.kernel);
@@ -500,7 +501,7 @@ export function autoLayout<F extends LayoutFlags>(
       `--auto: ramoops region at offset ${hex(best.offset)} (confidence ${best.confidence.toFixed(2)}): ` +
       `mem_size ${hex(p.mem_size)}, record_size ${hex(p.record_size)}, console_size ${hex(p.console_size)}, ftrace_size ${hex(p.ftrace_size)}` +
       `${p.ftrace_size ? ` (${best.ftraceCpus} CPU${best.ftraceCpus === 1 ? '' : 's'})` : ''}, pmsg_size ${hex(p.pmsg_size)}, ecc ${p.ecc}, ${kernel}` +
-      `${best.littleEndian ? '' : `, ${best.arch} (big-endian)`}; same as: ${formatLayoutFlags(layout)}` +
+      `${best.littleEndian ? '' : `, ${best.arch} (big-endian)`}; same as: ${formatLayoutFlags({ ...layout, frontends: flags.frontends })}` +
       tail;
   }
   return { region: best, flags: { ...flags, ...layout, auto: undefined }, message };
