@@ -21,5 +21,5 @@ if (r.status !== 0) {
   const why = r.error
     ? `${gyp} not found`
     : (lines.find((l) => /\berror:/.test(l)) ?? lines.find((l) => /gyp ERR! stack Error:/.test(l))?.replace(/^gyp ERR! stack /, '') ?? `exit ${r.status}`).trim();
-  console.warn(`pstore: native addons not built (${why.slice(0, 160)}); the recorder uses positioned writes and archive --journal is unavailable. Log: native/build-native.log`);
+  console.warn(`pstore: mmap addon not built (${why.slice(0, 160)}); the recorder uses positioned writes. Log: native/build-native.log`);
 }
