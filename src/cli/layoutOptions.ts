@@ -7,8 +7,10 @@
  */
 import { readFileSync } from 'node:fs';
 import { Option, type Command } from 'commander';
-import { BlkImage, type BlkImageOptions } from '../api/blkImage.js';
-import { RamoopsImage, type RamoopsImageOptions } from '../api/ramoopsImage.js';
+import type { BlkImageOptions } from '../api/blkImage.js';
+import type { EfiImageOptions } from '../api/efiImage.js';
+import type { ExplicitImageOptions } from '../api/openImage.js';
+import type { RamoopsImageOptions } from '../api/ramoopsImage.js';
 import type { BlkModuleParams } from '../backends/blk/layout.js';
 import { ARCH_NAMES } from '../backends/ramoops/arch.js';
 import { DEFAULT_KERNEL, withFrontends } from '../core/kernel.js';
@@ -16,11 +18,14 @@ import type { RamoopsParams } from '../backends/ramoops/layout.js';
 import { paramsFromObject, parseSize } from '../backends/ramoops/params.js';
 import { compressorNames } from '../core/compress/registry.js';
 import { SymbolMap } from '../core/ftrace.js';
-import { LayoutError, PstoreError, UsageError } from '../errors.js';
-import { describeFsError, openImageFile, type FileRegion } from '../node/fileRegion.js';
+import { PstoreError, UsageError } from '../errors.js';
+import { describeFsError } from '../node/fileRegion.js';
+import { openImagePath, type OpenedPstoreFile } from '../node/openImagePath.js';
 import { scanFile } from '../node/scanFile.js';
+import { chooseLayout } from '../scan/chooseLayout.js';
+import type { EfiScanRegion } from '../scan/efiStores.js';
+import type { BlkScanRegion, ScanRegion } from '../scan/index.js';
 import { hex } from './format.js';
-import { AUTO_MIN_CONFIDENCE, bestAnyRegion, type BlkScanRegion, type ScanRegion } from '../scan/index.js';
 
 /** Raw layout flags as commander hands them over (strings, unparsed). */
 export interface LayoutFlags {
@@ -72,9 +77,12 @@ const FLAG_TO_PARAM = [
 /** Adds the layout flags to a command. `withAddress` adds --mem-address (layout output). */
 export function addLayoutOptions(cmd: Command, withAddress = false): Command {
   const opts: Option[] = [
-    new Option('--backend <kind>', "ramoops (persistent RAM, default) or blk (pstore/blk zones on a disk or flash image; default blk when --params has only a pstore_blk section)").choices(['ramoops', 'blk']),
+    new Option(
+      '--backend <kind>',
+      "ramoops (persistent RAM, default), blk (pstore/blk zones on a disk or flash image; default blk when --params has only a pstore_blk section) or efi (efi-pstore variables in a UEFI variable store: OVMF_VARS.fd, libvirt NVRAM, a flash dump)",
+    ).choices(['ramoops', 'blk', 'efi']),
     new Option('--mem-size <size>', 'region size (blk: device size in bytes) (default: file size minus --offset)'),
-    new Option('--record-size <size>', 'dmesg record size (default 4K; ramoops only)'),
+    new Option('--record-size <size>', 'dmesg record size (default 4K; efi: efi_pstore.record_size of 6.3+, default and minimum 1024)'),
     new Option('--kmsg-size <KiB>', 'blk: kmsg_size, one dump zone, in KiB (default 64; 0 off)'),
     new Option('--console-size <size>', 'console zone size (default 4K; blk: KiB, default 64, 0 off)'),
     new Option('--ftrace-size <size>', 'ftrace area size (default 4K; blk: KiB, default 64, 0 off)'),
@@ -209,9 +217,9 @@ function loadSymbols(path: string | undefined): SymbolMap | null {
  * Which backend the flags name: `--backend`, else blk when the params file
  * has a `pstore_blk` section and no `ramoops` one, else ramoops.
  */
-export function resolveBackend(flags: LayoutFlags): 'ramoops' | 'blk' {
+export function resolveBackend(flags: LayoutFlags): 'ramoops' | 'blk' | 'efi' {
   if (flags.backend !== undefined) {
-    if (flags.backend !== 'ramoops' && flags.backend !== 'blk') throw new UsageError(`--backend: '${flags.backend}' is not ramoops or blk`);
+    if (flags.backend !== 'ramoops' && flags.backend !== 'blk' && flags.backend !== 'efi') throw new UsageError(`--backend: '${flags.backend}' is not ramoops, blk or efi`);
     return flags.backend;
   }
   if (!flags.params) return 'ramoops';
@@ -309,9 +317,42 @@ export function blkImageOptions(flags: LayoutFlags & ReadFlags): BlkImageOptions
   };
 }
 
+/** Zone size flags shared by both backends' layouts (ramoops and pstore/blk). */
+const ZONE_SIZE_FLAGS = [
+  ['consoleSize', '--console-size'],
+  ['ftraceSize', '--ftrace-size'],
+  ['pmsgSize', '--pmsg-size'],
+  ['ecc', '--ecc'],
+  ['maxReason', '--max-reason'],
+  ['ftraceCpus', '--ftrace-cpus'],
+] as const satisfies ReadonlyArray<readonly [keyof LayoutFlags, string]>;
+
+/** Flags that describe zone layouts: meaningless for a variable store. */
+const EFI_FOREIGN = [
+  ['memSize', '--mem-size'],
+  ...ZONE_SIZE_FLAGS,
+  ['kmsgSize', '--kmsg-size'],
+  ['params', '--params'],
+  ['arch', '--arch'],
+  ['memAddress', '--mem-address'],
+] as const satisfies ReadonlyArray<readonly [keyof LayoutFlags, string]>;
+
+/** EfiImage options for a command's flags (`--backend efi`): the store's place and the reading kernel. */
+export function efiImageOptions(flags: LayoutFlags & ReadFlags): EfiImageOptions {
+  const given = EFI_FOREIGN.filter(([k]) => flags[k] !== undefined).map(([, name]) => name);
+  if (given.length) throw new UsageError(`${given.join(', ')}: not an efi-pstore setting (a variable store has no zone layout; --backend efi takes --offset, --kernel and --record-size)`);
+  return {
+    kernel: flags.kernel,
+    offset: flags.offset !== undefined ? parseSize(flags.offset, '--offset') : 0,
+    recordSize: flags.recordSize !== undefined ? parseSize(flags.recordSize, '--record-size') : undefined,
+    compress: flags.compress ?? 'auto',
+  };
+}
+
 /** RamoopsImage options for a command's flags. */
 export function imageOptions(flags: LayoutFlags & ReadFlags): RamoopsImageOptions {
-  if (resolveBackend(flags) === 'blk') throw new UsageError('this command does not handle pstore/blk images (--backend blk) yet');
+  const backend = resolveBackend(flags);
+  if (backend !== 'ramoops') throw new UsageError(`this command does not handle ${backend === 'blk' ? 'pstore/blk images (--backend blk)' : 'EFI variable stores (--backend efi)'} yet`);
   const r = resolveLayout(flags);
   return {
     params: r.params,
@@ -325,71 +366,34 @@ export function imageOptions(flags: LayoutFlags & ReadFlags): RamoopsImageOption
   };
 }
 
-export interface OpenedImage {
-  image: RamoopsImage;
-  file: FileRegion;
-  close(): void;
-}
-
-/**
- * Opens IMAGE with the command's flags: read-only unless `write`. Layout
- * warnings (rounding, unused space) go to `warn`.
- */
-export function openImage(path: string, flags: LayoutFlags & ReadFlags, options: { write?: boolean; warn?: (msg: string) => void } = {}): OpenedImage {
-  const opts = imageOptions(flags);
-  const file = openImageFile(path, { write: options.write });
-  try {
-    if (file.size === 0) throw new PstoreError(`'${path}' is empty: not a ramoops image`);
-    const memSize = opts.params?.mem_size;
-    const offset = opts.offset ?? 0;
-    if (memSize !== undefined && offset + memSize > file.size) {
-      throw new LayoutError(
-        `'${path}' has ${file.size} bytes but the layout needs 0x${(offset + memSize).toString(16)} (mem_size 0x${memSize.toString(16)} at offset 0x${offset.toString(16)}): truncated image or wrong --mem-size/--offset`,
-      );
-    }
-    const image = new RamoopsImage(file, opts);
-    if (options.warn) for (const w of image.layout.warnings) options.warn(w);
-    return { image, file, close: () => file.close() };
-  } catch (e) {
-    file.close();
-    throw e;
-  }
-}
-
-export interface OpenedAnyImage {
-  image: RamoopsImage | BlkImage;
-  file: FileRegion;
-  close(): void;
+/** The explicit layout the flags describe, as openImage takes it. */
+export function explicitImageOptions(flags: LayoutFlags & ReadFlags): ExplicitImageOptions {
+  const backend = resolveBackend(flags);
+  if (backend === 'blk') return { backend: 'blk', ...blkImageOptions(flags) };
+  if (backend === 'efi') return { backend: 'efi', ...efiImageOptions(flags) };
+  return { backend: 'ramoops', ...imageOptions(flags) };
 }
 
 /**
  * Opens IMAGE as the backend the flags name (ramoops or pstore/blk): what
- * the read commands use. Discriminate on `image.kind`. With `--auto` the
- * layout comes from a scan of the file, and `note` hears what was inferred.
+ * the read and write commands use. Discriminate on `image.kind`. With
+ * `--auto` the layout comes from a scan of the file, and `note` hears what
+ * was inferred. Layout warnings (rounding, unused space) go to `warn`.
  */
 export function openPstoreImage(
   path: string,
   flags: LayoutFlags & ReadFlags,
   options: { write?: boolean; warn?: (msg: string) => void; note?: (msg: string) => void } = {},
-): OpenedAnyImage {
+): OpenedPstoreFile {
   if (flags.auto) {
     if (options.write) throw new UsageError('--auto is for reading; give the layout flags to write');
     const auto = autoLayout(path, flags);
     (options.note ?? options.warn)?.(auto.message);
     flags = auto.flags;
   }
-  if (resolveBackend(flags) === 'ramoops') return openImage(path, flags, options);
-  const opts = blkImageOptions(flags);
-  const file = openImageFile(path, { write: options.write });
-  try {
-    if (file.size === 0) throw new PstoreError(`'${path}' is empty: not a pstore/blk device image`);
-    const image = new BlkImage(file, opts);
-    if (options.warn && image.layout.unused) options.warn(`${image.layout.unused} bytes at the end of the device are not used by any zone`);
-    return { image, file, close: () => file.close() };
-  } catch (e) {
-    file.close();
-    throw e;
-  }
+  const opened = openImagePath(path, explicitImageOptions(flags), { write: options.write });
+  if (options.warn) for (const w of opened.warnings) options.warn(w);
+  return opened;
 }
 
 // ---- --auto: the layout from a scan of the file ----
@@ -401,12 +405,7 @@ const AUTO_CONFLICTS = [
   ['offset', '--offset'],
   ['memSize', '--mem-size'],
   ['recordSize', '--record-size'],
-  ['consoleSize', '--console-size'],
-  ['ftraceSize', '--ftrace-size'],
-  ['pmsgSize', '--pmsg-size'],
-  ['ecc', '--ecc'],
-  ['maxReason', '--max-reason'],
-  ['ftraceCpus', '--ftrace-cpus'],
+  ...ZONE_SIZE_FLAGS,
   ['arch', '--arch'],
   ['kmsgSize', '--kmsg-size'],
 ] as const satisfies ReadonlyArray<readonly [keyof LayoutFlags, string]>;
@@ -416,7 +415,7 @@ export function addAutoOption(cmd: Command): Command {
   return cmd.addOption(
     new Option(
       '--auto',
-      "infer the layout (ramoops: offset, sizes, ECC, kernel, ftrace CPUs; or a pstore/blk device: offset, device and zone sizes) by scanning the file as `pstore scan` does, and say what was inferred; no other layout flag but --kernel, which overrides the inferred kernel profile (e.g. debian-6.1, which a scan cannot tell from 6.1)",
+      "infer the layout (ramoops: offset, sizes, ECC, kernel, ftrace CPUs; a pstore/blk device: offset, device and zone sizes; an EFI variable store: its offset) by scanning the file as `pstore scan` does, and say what was inferred; no other layout flag but --kernel and --frontends, which override the inferred kernel profile (e.g. debian-6.1, which a scan cannot tell from 6.1: an empty console/pmsg/ftrace zone looks the same whether or not the frontend was built)",
     ).helpGroup(LAYOUT_GROUP),
   );
 }
@@ -471,6 +470,7 @@ export function formatLayoutFlags(flags: LayoutFlags): string {
     ['pmsgSize', '--pmsg-size'],
     ['ecc', '--ecc'],
     ['kernel', '--kernel'],
+    ['frontends', '--frontends'],
     ['ftraceCpus', '--ftrace-cpus'],
     ['arch', '--arch'],
   ];
@@ -481,8 +481,8 @@ export function formatLayoutFlags(flags: LayoutFlags): string {
 }
 
 export interface AutoLayout {
-  /** A ramoops region or a pstore/blk device (`region.backend`). */
-  region: ScanRegion | BlkScanRegion;
+  /** A ramoops region, a pstore/blk device or an EFI variable store (`region.backend`). */
+  region: ScanRegion | BlkScanRegion | EfiScanRegion;
   /** The flags the command then runs with: the inferred layout as explicit flags, plus its other flags. */
   flags: LayoutFlags;
   /** One line for stderr (no prefix, no newline): what was inferred and the equivalent flags. */
@@ -500,12 +500,12 @@ export interface AutoLayout {
 export function autoLayout<F extends LayoutFlags>(
   path: string,
   flags: F,
-  options: { backends?: ReadonlyArray<'ramoops' | 'blk'> } = {},
+  options: { backends?: ReadonlyArray<'ramoops' | 'blk' | 'efi'> } = {},
 ): AutoLayout & { flags: F } {
-  const backends = options.backends ?? ['ramoops', 'blk'];
+  const backends = options.backends ?? ['ramoops', 'blk', 'efi'];
   const given = AUTO_CONFLICTS.filter(([k]) => flags[k] !== undefined).map(([, name]) => name);
   if (given.length) {
-    throw new UsageError(`--auto infers the layout: drop ${given.join(', ')} (or drop --auto); only --kernel may be given with --auto, to override the inferred kernel profile`);
+    throw new UsageError(`--auto infers the layout: drop ${given.join(', ')} (or drop --auto); only --kernel and --frontends may be given with --auto, to override the inferred kernel profile`);
   }
   let scan;
   try {
@@ -514,28 +514,20 @@ export function autoLayout<F extends LayoutFlags>(
     const err = describeFsError(e, 'read', path);
     throw err instanceof PstoreError ? err : e;
   }
-  const ramoops = backends.includes('ramoops') ? scan.regions : [];
-  const blk = backends.includes('blk') ? scan.blkRegions : [];
-  const trustedCount = [...ramoops, ...blk].filter((r) => r.confidence >= AUTO_MIN_CONFIDENCE).length;
-  const best =
-    bestAnyRegion(
-      ramoops.filter((r) => !r.truncated),
-      blk.filter((r) => !r.truncated),
-    ) ?? bestAnyRegion(ramoops, blk);
-  if (!best) {
-    const top = [...ramoops, ...blk].reduce<ScanRegion | BlkScanRegion | null>((a, r) => (!a || r.confidence > a.confidence ? r : a), null);
-    throw new PstoreError(
-      `--auto: no ramoops region found in '${path}' with confidence >= ${AUTO_MIN_CONFIDENCE}` +
-        (top ? ` (best candidate at ${hex(top.offset)}: confidence ${top.confidence.toFixed(2)})` : ` (${scan.candidates.length + scan.blkCandidates.length} zone header candidates)`) +
-        (backends.includes('blk') ? ', nor a pstore/blk device' : '') +
-        '; give the layout flags (pstore scan lists what was found)',
-    );
-  }
-  const what = best.backend === 'blk' ? 'pstore/blk device' : 'ramoops region';
-  if (best.truncated) throw new PstoreError(`--auto: the ${what} at ${hex(best.offset)} in '${path}' runs past the end of the file (truncated dump?); pstore scan shows what was found`);
-  const kernel = flags.kernel !== undefined && flags.kernel !== best.kernel ? `kernel ${flags.kernel} (--kernel; inferred ${best.kernel})` : `kernel ${best.kernel}`;
-  const others = trustedCount - 1;
+  const chosen = chooseLayout(scan, { backends, dumpName: path });
+  const best = chosen.region;
+  const others = chosen.others;
   const tail = others > 0 ? `; ${others} other region${others === 1 ? '' : 's'} found (pstore scan lists them)` : '';
+  if (best.backend === 'efi') {
+    const layout: LayoutFlags = { backend: 'efi', offset: hex(best.offset) };
+    if (flags.kernel !== undefined) layout.kernel = flags.kernel;
+    const message =
+      `--auto: EFI variable store at offset ${hex(best.offset)} (confidence ${best.confidence.toFixed(2)}): ` +
+      `${best.kind === 'firmware-volume' ? 'firmware volume' : 'bare store'} of ${hex(best.length)} bytes, ${best.variables} variables, ${best.pstoreVariables} efi-pstore; same as: ${formatLayoutFlags(layout)}` +
+      tail;
+    return { region: best, flags: { ...flags, ...layout, auto: undefined }, message };
+  }
+  const kernel = flags.kernel !== undefined && flags.kernel !== best.kernel ? `kernel ${flags.kernel} (--kernel; inferred ${best.kernel})` : `kernel ${best.kernel}`;
   let layout: LayoutFlags;
   let message: string;
   if (best.backend === 'blk') {
@@ -545,7 +537,7 @@ export function autoLayout<F extends LayoutFlags>(
       `--auto: pstore/blk device at offset ${hex(best.offset)} (confidence ${best.confidence.toFixed(2)}): ` +
       `device_size ${hex(best.deviceSize)}, kmsg_size ${p.kmsg_size}, pmsg_size ${p.pmsg_size}, console_size ${p.console_size}, ftrace_size ${p.ftrace_size} KiB` +
       `${p.ftrace_size ? ` (${best.ftraceCpus} CPU${best.ftraceCpus === 1 ? '' : 's'})` : ''}, ${kernel}` +
-      `${best.littleEndian ? '' : `, ${best.arch} (big-endian)`}; same as: ${formatLayoutFlags(layout)}` +
+      `${best.littleEndian ? '' : `, ${best.arch} (big-endian)`}; same as: ${formatLayoutFlags({ ...layout, frontends: flags.frontends })}` +
       tail;
   } else {
     layout = regionLayoutFlags(best, flags.kernel);
@@ -554,7 +546,7 @@ export function autoLayout<F extends LayoutFlags>(
       `--auto: ramoops region at offset ${hex(best.offset)} (confidence ${best.confidence.toFixed(2)}): ` +
       `mem_size ${hex(p.mem_size)}, record_size ${hex(p.record_size)}, console_size ${hex(p.console_size)}, ftrace_size ${hex(p.ftrace_size)}` +
       `${p.ftrace_size ? ` (${best.ftraceCpus} CPU${best.ftraceCpus === 1 ? '' : 's'})` : ''}, pmsg_size ${hex(p.pmsg_size)}, ecc ${p.ecc}, ${kernel}` +
-      `${best.littleEndian ? '' : `, ${best.arch} (big-endian)`}; same as: ${formatLayoutFlags(layout)}` +
+      `${best.littleEndian ? '' : `, ${best.arch} (big-endian)`}; same as: ${formatLayoutFlags({ ...layout, frontends: flags.frontends })}` +
       tail;
   }
   return { region: best, flags: { ...flags, ...layout, auto: undefined }, message };

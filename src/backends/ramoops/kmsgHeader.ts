@@ -71,7 +71,10 @@ export function parseKmsgHeader(b: Uint8Array): KmsgHeader | null {
   if (!usec) return null;
   let i = usec.next;
   const time = (): RecordTime => kernelTime(sec.value, usec.value);
-  if (b[i] === 0x2d && i + 1 < b.length) {
+  // `%c` fails on a NUL (vsscanf stops at the end of the string); then the
+  // legacy format matches and the header ends before the '-'. Past the end of
+  // the old log the kernel reads whatever follows in its buffer: we take a NUL.
+  if (b[i] === 0x2d && i + 1 < b.length && b[i + 1] !== 0) {
     const type = b[i + 1];
     i = skipSpaces(b, i + 2);
     return { time: time(), compressed: type === 0x43 /* 'C' */, length: i };
