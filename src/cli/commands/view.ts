@@ -11,7 +11,7 @@ import type { AddressInfo } from 'node:net';
 import { basename, dirname, extname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Option, type Command } from 'commander';
-import { RamoopsImage } from '../../api/ramoopsImage.js';
+import { openImage } from '../../api/openImage.js';
 import type { RamoopsParams } from '../../backends/ramoops/layout.js';
 import type { CompressorName } from '../../core/compress/types.js';
 import { PstoreError, UsageError } from '../../errors.js';
@@ -149,7 +149,7 @@ function prepareImage(imagePath: string, given: ViewFlags, io: CliIo): { bytes: 
     if (choice) {
       // A bad layout is shown on the page (where it can be fixed); say so here too.
       try {
-        new RamoopsImage(new MemoryRegion(bytes), choice);
+        openImage(new MemoryRegion(bytes), { backend: 'ramoops', ...choice }, imagePath);
       } catch (e) {
         if (!(e instanceof PstoreError)) throw e;
         io.stderr(`pstore: warning: ${e.message} (the page shows this; fix the layout there)\n`);
