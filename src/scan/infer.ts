@@ -169,7 +169,30 @@ export class LayoutInference {
       }
       out.push(this.toRegion(best));
     }
-    return out;
+    return this.markAdjacent(out);
+  }
+
+  /**
+   * Two regions back to back (the second starting within one zone of the
+   * first one's end) may be one region whose tail (ftrace, pmsg) the first
+   * layout left out: the files then differ, so both are a guess.
+   */
+  private markAdjacent(regions: InferredRegion[]): InferredRegion[] {
+    const sorted = [...regions].sort((a, b) => a.offset - b.offset);
+    for (let i = 0; i + 1 < sorted.length; i++) {
+      const a = sorted[i];
+      const b = sorted[i + 1];
+      const end = a.offset + a.params.mem_size;
+      const zone = Math.max(...a.zones.map((z) => z.size), DEFAULT_ZONE);
+      if (b.offset < end - zone || b.offset - end > zone || a.littleEndian !== b.littleEndian) continue;
+      const alt = `the regions at ${hx(a.offset)} and ${hx(b.offset)} may be one region (its zones at ${hx(b.offset)} found as a separate region)`;
+      for (const r of [a, b]) {
+        r.ambiguous = true;
+        r.alternatives.push(alt);
+        r.confidence = Math.min(r.confidence, 0.5);
+      }
+    }
+    return regions;
   }
 
   private toRegion(e: Evaluated): InferredRegion {
