@@ -308,10 +308,10 @@ export class LayoutInference {
     const z = e.hyp.dmesgCount ? e.hyp.dmesgZone : 0;
     if (!z || e.ambiguous) return e;
     let n = 0;
-    while (n < 4 && e.hyp.offset - (n + 1) * z >= 0 && this.isBlank(e.hyp.offset - (n + 1) * z, z)) n++;
+    const fill = e.hyp.offset >= z ? this.dump.read(e.hyp.offset - 1, 1)[0] : -1;
+    while (n < 4 && e.hyp.offset - (n + 1) * z >= 0 && this.isBlank(e.hyp.offset - (n + 1) * z, z, fill)) n++;
     if (!n) return e;
     const before = e.hyp.offset - n * z;
-    const fill = this.dump.read(before, 1)[0];
     const bounded = before === 0 || (n < 4 && !this.dump.read(Math.max(0, before - 64), Math.min(64, before)).every((x) => x === fill));
     if (!bounded) return e;
     const alternatives = [`the region may start ${n === 1 ? 'one dmesg zone' : `${n} dmesg zones`} earlier, at ${hx(before)} (blank zones the kernel never wrote): dmesg files would be numbered ${n} higher`];
@@ -319,13 +319,11 @@ export class LayoutInference {
   }
 
   /** Whether [from, from+len) holds one repeated blank byte (0x00 or 0xFF). */
-  private isBlank(from: number, len: number): boolean {
-    if (len <= 0 || from < 0 || from + len > this.dump.size) return false;
+  private isBlank(from: number, len: number, fill: number): boolean {
+    if ((fill !== 0 && fill !== 0xff) || len <= 0 || from < 0 || from + len > this.dump.size) return false;
     for (let p = from; p < from + len; p += 65536) {
       const b = this.dump.read(p, Math.min(65536, from + len - p));
-      const v = b[0];
-      if ((v !== 0 && v !== 0xff) || (p > from && v !== this.dump.read(from, 1)[0])) return false;
-      for (let i = 1; i < b.length; i++) if (b[i] !== v) return false;
+      for (let i = 0; i < b.length; i++) if (b[i] !== fill) return false;
     }
     return true;
   }

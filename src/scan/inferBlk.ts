@@ -250,9 +250,10 @@ export class BlkInference {
     if (!rings.length && kmsg) {
       // Whole kmsg zones of blank bytes just before the first header, set off from what precedes them: kmsg zones never written?
       let n = 0;
-      while (n < 4 && offset - (n + 1) * kmsg >= 0 && this.blank(offset - (n + 1) * kmsg, kmsg)) n++;
+      const fill = offset > 0 ? this.dump.read(offset - 1, 1)[0] : -1;
+      const same = (from: number): boolean => this.blank(from, kmsg) && this.dump.read(from, 1)[0] === fill;
+      while (n < 4 && offset - (n + 1) * kmsg >= 0 && same(offset - (n + 1) * kmsg)) n++;
       const before = offset - n * kmsg;
-      const fill = n ? this.dump.read(before, 1)[0] : 0;
       if (n && (before === 0 || (n < 4 && !this.dump.read(Math.max(0, before - 64), Math.min(64, before)).every((x) => x === fill)))) {
         alternatives.push(`the device may start ${n} kmsg zone(s) earlier, at ${hex(before)} (zones never written): kmsg files would be numbered ${n} higher`);
       }
