@@ -11,6 +11,7 @@ import type { PstoreFile } from '../../src/core/record.js';
 import { PstoreError } from '../../src/errors.js';
 import { installNodeDeflate } from '../../src/node/deflate.js';
 import { MemoryRegion } from '../../src/region/region.js';
+import { noise } from './noise.js';
 
 /** mulberry32: small, fast, seedable. */
 export function rng(seed: number): () => number {
@@ -43,6 +44,16 @@ installNodeDeflate();
 
 const LOG = Array.from({ length: 60 }, (_, i) => `<6>[${(i * 0.013).toFixed(6)}] line ${i} of the crashed kernel's log, padding padding`).join('\n');
 
+/** A layout the kernel refuses (LayoutError): null, the case draws another. */
+function orNull<T>(make: () => T): T | null {
+  try {
+    return make();
+  } catch (e) {
+    if (e instanceof PstoreError) return null;
+    throw e;
+  }
+}
+
 function pick<T>(r: () => number, xs: readonly T[]): T {
   return xs[Math.floor(r() * xs.length)];
 }
@@ -70,13 +81,8 @@ function ramoopsRegion(r: () => number, leadingBlankVisible: boolean): { bytes: 
     ftraceCpus: cpus,
   };
   const bytes = new Uint8Array(mem);
-  let image;
-  try {
-    image = createImage(new MemoryRegion(bytes), options);
-  } catch (e) {
-    if (e instanceof PstoreError) return null;
-    throw e;
-  }
+  const image = orNull(() => createImage(new MemoryRegion(bytes), options));
+  if (!image) return null;
   const l = image.layout;
   if (l.dmesgCount) {
     const n = int(r, 0, Math.min(l.dmesgCount, 4));
@@ -111,13 +117,8 @@ function blkRegion(r: () => number): { bytes: Uint8Array; options: ExplicitImage
   const size = Math.ceil(((pmsg + console + ftrace + count * kmsg) * 1024) / 4096) * 4096;
   const options: ExplicitImageOptions = { backend: 'blk', params: { kmsg_size: kmsg, pmsg_size: pmsg, console_size: console, ftrace_size: ftrace, max_reason: 2 }, kernel, ftraceCpus: cpus, panicWrite: true };
   const bytes = new Uint8Array(size);
-  let image;
-  try {
-    image = createBlk(new MemoryRegion(bytes), options);
-  } catch (e) {
-    if (e instanceof PstoreError) return null;
-    throw e;
-  }
+  const image = orNull(() => createBlk(new MemoryRegion(bytes), options));
+  if (!image) return null;
   const n = int(r, 0, Math.min(image.layout.kmsg.length, 3));
   if (n) dumpToBlkImage(image, { log: LOG, reasons: Array.from({ length: n }, () => 2), time: { sec: 1_700_000_000, nsec: 0 } });
   if (image.layout.console && r() < 0.7) appendBlkConsole(image, new TextEncoder().encode(LOG.slice(0, int(r, 1, 3000))));
@@ -141,17 +142,8 @@ export function inferCase(seed: number): InferCase {
   const gaps = planted.map(() => (exact ? 0 : pick(r, [0, int(r, 1, 4096), int(r, 1, 1 << 20), 4096 * int(r, 1, 64)])));
   const tail = exact ? 0 : pick(r, [0, int(r, 1, 1 << 16)]);
   const total = planted.reduce((n, p, i) => n + p.bytes.length + gaps[i], 0) + tail;
-  const dump = new Uint8Array(total);
+  const dump = bg === 'random' ? noise(total, seed) : new Uint8Array(total);
   if (bg === 'ff') dump.fill(0xff);
-  else if (bg === 'random') {
-    let x = seed | 1;
-    for (let i = 0; i < total; i++) {
-      x ^= x << 13;
-      x ^= x >>> 17;
-      x ^= x << 5;
-      dump[i] = x & 0xff;
-    }
-  }
   const regions: PlantedRegion[] = [];
   let pos = 0;
   planted.forEach((p, i) => {
