@@ -5,7 +5,7 @@
  * more switches on `kind`.
  */
 import type { Arch } from '../backends/ramoops/arch.js';
-import type { KernelProfile } from '../backends/ramoops/kernelProfile.js';
+import type { KernelProfile } from '../core/kernel.js';
 import type { PstoreBackend } from '../core/backend.js';
 import { decompressLimit, getCompressor } from '../core/compress/registry.js';
 import type { CompressorName } from '../core/compress/types.js';
@@ -15,7 +15,7 @@ import type { PstoreFile } from '../core/record.js';
 import { DecompressError, NotFoundError } from '../errors.js';
 import type { Region } from '../region/region.js';
 
-export type PstoreImageKind = 'ramoops' | 'blk';
+export type PstoreImageKind = 'ramoops' | 'blk' | 'efi';
 
 export interface PstoreImage {
   readonly kind: PstoreImageKind;
@@ -44,7 +44,7 @@ export function findFile(files: readonly PstoreFile[], name: string): PstoreFile
 /** `rm /sys/fs/pstore/NAME`: the backend erases the record's zone (any image kind). */
 export function removeNamedRecord(image: PstoreImage & { readonly backend: PstoreBackend }, name: string): void {
   const file = findFile(image.files(), name);
-  image.backend.erase(file.type, file.id);
+  image.backend.erase(file.type, file.id, file.record.idText);
   image.invalidate();
 }
 
@@ -86,5 +86,6 @@ export function backendFiles(backend: PstoreBackend, kernel: KernelProfile, arch
     arch,
     symbols: options.symbols ?? null,
     ftraceWalk: options.ftraceWalk,
+    inodeNsec: kernel.inodeNsec,
   });
 }

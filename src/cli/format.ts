@@ -1,30 +1,36 @@
 /** Text formatting shared by the commands: times, tables, escaped bytes. */
 import type { RecordTime } from '../core/record.js';
 import type { BlkImage } from '../api/blkImage.js';
+import type { EfiImage } from '../api/efiImage.js';
 import type { RamoopsImage } from '../api/ramoopsImage.js';
 
 const pad = (n: number, w = 2): string => String(n).padStart(w, '0');
 
-function utcParts(t: RecordTime): { date: string; time: string; frac: string } {
+/**
+ * The fraction as `stat` prints an inode's nanoseconds: nine digits, more
+ * when the kernel kept tv_nsec >= 1e9 (a header `.1234567` → `1234567000`).
+ */
+const fracDigits = (n: number, w: number): string => (n < 0 ? `-${pad(-n, w)}` : pad(n, w));
+
+function utcParts(t: RecordTime): { date: string; time: string } {
   const d = new Date(t.sec * 1000);
-  if (Number.isNaN(d.getTime())) return { date: '????-??-??', time: '??:??:??', frac: pad(t.nsec, 9) };
+  if (Number.isNaN(d.getTime())) return { date: '????-??-??', time: '??:??:??' };
   return {
     date: `${pad(d.getUTCFullYear(), 4)}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())}`,
     time: `${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())}`,
-    frac: pad(t.nsec, 9),
   };
 }
 
-/** `2024-01-01T00:00:09.058434000Z`: ISO 8601 with the record's nanoseconds. */
+/** `2024-01-01T00:00:09.058434000Z`: the inode's seconds and nanoseconds, unnormalised. */
 export function isoTime(t: RecordTime): string {
   const p = utcParts(t);
-  return `${p.date}T${p.time}.${p.frac}Z`;
+  return `${p.date}T${p.time}.${fracDigits(t.nsec, 9)}Z`;
 }
 
-/** `2024-01-01 00:00:09.058434` (UTC, microseconds as the record header holds them). */
+/** `2024-01-01 00:00:09.058434` (UTC, the microseconds the record header holds: `.1234567` stays 1234567). */
 export function shortTime(t: RecordTime): string {
   const p = utcParts(t);
-  return `${p.date} ${p.time}.${p.frac.slice(0, 6)}`;
+  return `${p.date} ${p.time}.${fracDigits(Math.trunc(t.nsec / 1000), 6)}`;
 }
 
 /** Left-aligned columns separated by two spaces; `right` lists right-aligned column indexes. */
@@ -104,13 +110,17 @@ export function isPlainText(bytes: Uint8Array): boolean {
  * "no records", and why when the layout looks wrong: most zones carry no
  * valid header where these flags put them.
  */
-export function noRecordsMessage(image: RamoopsImage | BlkImage): string {
+export function noRecordsMessage(image: RamoopsImage | BlkImage | EfiImage): string {
   if (image.kind === 'ramoops') {
     const zones = image.zones();
     const bad = zones.filter((r) => r.attach.state === 'no-signature' || r.attach.state === 'invalid').length;
     if (bad * 2 > zones.length) {
       return `pstore: no records: ${bad} of ${zones.length} zones have no valid ramoops header where this layout puts them — wrong layout flags? Try --auto or 'pstore scan IMAGE'\n`;
     }
+  }
+  if (image.kind === 'efi') {
+    const stop = image.backend.readNotes[0];
+    if (stop) return `pstore: no records: ${stop.message}${stop.offset >= 0 ? ` (variable at 0x${(stop.offset + image.fileOffset).toString(16)})` : ''}\n`;
   }
   return 'pstore: no records\n';
 }

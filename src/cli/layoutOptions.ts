@@ -8,11 +8,12 @@
 import { readFileSync } from 'node:fs';
 import { Option, type Command } from 'commander';
 import type { BlkImageOptions } from '../api/blkImage.js';
+import type { EfiImageOptions } from '../api/efiImage.js';
 import type { AnyPstoreImage, ExplicitImageOptions } from '../api/openImage.js';
 import type { RamoopsImageOptions } from '../api/ramoopsImage.js';
 import type { BlkModuleParams } from '../backends/blk/layout.js';
 import { ARCH_NAMES, archByName } from '../backends/ramoops/arch.js';
-import { DEFAULT_KERNEL, kernelProfile } from '../backends/ramoops/kernelProfile.js';
+import { DEFAULT_KERNEL, kernelProfile, withFrontends } from '../core/kernel.js';
 import type { RamoopsParams } from '../backends/ramoops/layout.js';
 import { paramsFromObject, parseSize } from '../backends/ramoops/params.js';
 import { compressorNames } from '../core/compress/registry.js';
@@ -22,6 +23,7 @@ import { describeFsError } from '../node/fileRegion.js';
 import { openImagePath, type OpenedPstoreFile } from '../node/openImagePath.js';
 import { scanFile } from '../node/scanFile.js';
 import { chooseLayout } from '../scan/chooseLayout.js';
+import type { EfiScanRegion } from '../scan/efiStores.js';
 import type { BlkScanRegion, ScanRegion } from '../scan/index.js';
 import { hex } from './format.js';
 
@@ -36,6 +38,8 @@ export interface LayoutFlags {
   maxReason?: string;
   ftraceCpus?: string;
   kernel?: string;
+  /** The build's frontends (`dmesg,console,pmsg,ftrace`); travels inside the kernel spec. */
+  frontends?: string;
   arch?: string;
   offset?: string;
   params?: string;
@@ -73,9 +77,12 @@ const FLAG_TO_PARAM = [
 /** Adds the layout flags to a command. `withAddress` adds --mem-address (layout output). */
 export function addLayoutOptions(cmd: Command, withAddress = false): Command {
   const opts: Option[] = [
-    new Option('--backend <kind>', "ramoops (persistent RAM, default) or blk (pstore/blk zones on a disk or flash image; default blk when --params has only a pstore_blk section)").choices(['ramoops', 'blk']),
+    new Option(
+      '--backend <kind>',
+      "ramoops (persistent RAM, default), blk (pstore/blk zones on a disk or flash image; default blk when --params has only a pstore_blk section) or efi (efi-pstore variables in a UEFI variable store: OVMF_VARS.fd, libvirt NVRAM, a flash dump)",
+    ).choices(['ramoops', 'blk', 'efi']),
     new Option('--mem-size <size>', 'region size (blk: device size in bytes) (default: file size minus --offset)'),
-    new Option('--record-size <size>', 'dmesg record size (default 4K; ramoops only)'),
+    new Option('--record-size <size>', 'dmesg record size (default 4K; efi: efi_pstore.record_size of 6.3+, default and minimum 1024)'),
     new Option('--kmsg-size <KiB>', 'blk: kmsg_size, one dump zone, in KiB (default 64; 0 off)'),
     new Option('--console-size <size>', 'console zone size (default 4K; blk: KiB, default 64, 0 off)'),
     new Option('--ftrace-size <size>', 'ftrace area size (default 4K; blk: KiB, default 64, 0 off)'),
@@ -85,7 +92,11 @@ export function addLayoutOptions(cmd: Command, withAddress = false): Command {
     new Option('--ftrace-cpus <n>', 'CPUs of the crashed kernel: one ftrace zone each (default 1)'),
     new Option(
       '--kernel <version>',
-      `kernel profile: zone order, rules (e.g. 6.1, 6.12, debian-6.1; default ${DEFAULT_KERNEL}); blk: debian-6.1 builds no pmsg/console/ftrace frontend, so their sizes default to 0`,
+      `kernel version (6.1, 6.12, 6.12.107, …; default ${DEFAULT_KERNEL}) or distribution kernel (debian-6.1, debian-6.12: built without console, pmsg and ftrace frontends)`,
+    ),
+    new Option(
+      '--frontends <list>',
+      "the frontends the kernel was built with: dmesg,console,pmsg,ftrace (default all; 'dmesg' alone = Debian's). Without ftrace no ftrace file is shown from per-CPU zones; blk: missing frontends' zone sizes default to 0",
     ),
     new Option('--arch <name>', `architecture of the crashed kernel (${ARCH_NAMES.join(', ')}; default x86_64)`),
     new Option('--offset <bytes>', 'where the region starts inside the file (memory dumps; default 0)'),
@@ -121,6 +132,8 @@ export interface ResolvedLayout {
   /** Explicitly given parameters; missing ones take defaults later. */
   params: Partial<RamoopsParams>;
   kernel?: string;
+  /** A params file's `frontends` (folded into kernel by resolveLayout). */
+  frontends?: string;
   arch?: string;
   ftraceCpus?: number;
   offset: number;
@@ -154,11 +167,23 @@ export function readParamsFile(path: string): ResolvedLayout {
   const out: ResolvedLayout = { params, offset: 0 };
   const kp = str('kernel_profile');
   if (kp) out.kernel = kp;
+  const fe = frontendsKey(src, path);
+  if (fe !== undefined) out.frontends = fe;
   const arch = str('arch');
   if (arch) out.arch = arch;
   // Fixtures write ftrace_cpus 0 when there is no ftrace area: that means "not given".
   if ((typeof src.ftrace_cpus === 'number' && src.ftrace_cpus > 0) || (typeof src.ftrace_cpus === 'string' && src.ftrace_cpus !== '0')) out.ftraceCpus = parseSize(src.ftrace_cpus, `--params ${path}: ftrace_cpus`);
   return out;
+}
+
+/** A params file's `frontends`: `"dmesg,console"` or `["dmesg", "console"]`. */
+function frontendsKey(src: Record<string, unknown>, path: string): string | undefined {
+  const section = (k: string): Record<string, unknown> => (src[k] && typeof src[k] === 'object' ? (src[k] as Record<string, unknown>) : {});
+  const v = src.frontends ?? section('ramoops').frontends ?? section('pstore_blk').frontends;
+  if (v === undefined) return undefined;
+  if (typeof v === 'string') return v;
+  if (Array.isArray(v) && v.every((x) => typeof x === 'string')) return v.join(',');
+  throw new UsageError(`--params ${path}: frontends: expected "dmesg,console,pmsg,ftrace" or a list of those names`);
 }
 
 /** Flags over the params file over defaults. */
@@ -174,7 +199,7 @@ export function resolveLayout(flags: LayoutFlags): ResolvedLayout {
   if (ftraceCpus !== undefined && (ftraceCpus < 1 || ftraceCpus > 8192)) throw new UsageError(`--ftrace-cpus: ${ftraceCpus} is not 1..8192`);
   return {
     params,
-    kernel: flags.kernel ?? base.kernel,
+    kernel: withFrontends(flags.kernel ?? base.kernel, flags.frontends ?? base.frontends),
     arch: flags.arch ?? base.arch,
     ftraceCpus,
     offset: flags.offset !== undefined ? parseSize(flags.offset, '--offset') : 0,
@@ -192,9 +217,9 @@ function loadSymbols(path: string | undefined): SymbolMap | null {
  * Which backend the flags name: `--backend`, else blk when the params file
  * has a `pstore_blk` section and no `ramoops` one, else ramoops.
  */
-export function resolveBackend(flags: LayoutFlags): 'ramoops' | 'blk' {
+export function resolveBackend(flags: LayoutFlags): 'ramoops' | 'blk' | 'efi' {
   if (flags.backend !== undefined) {
-    if (flags.backend !== 'ramoops' && flags.backend !== 'blk') throw new UsageError(`--backend: '${flags.backend}' is not ramoops or blk`);
+    if (flags.backend !== 'ramoops' && flags.backend !== 'blk' && flags.backend !== 'efi') throw new UsageError(`--backend: '${flags.backend}' is not ramoops, blk or efi`);
     return flags.backend;
   }
   if (!flags.params) return 'ramoops';
@@ -231,7 +256,7 @@ export function parseKiB(text: string | number, what: string): number {
  * fixture's params.json, or the module parameter names at the top level.
  * `best_effort` n means the device has a panic_write.
  */
-export function readBlkParamsFile(path: string): { params: BlkModuleParams; kernel?: string; arch?: string; ftraceCpus?: number; panicWrite?: boolean } {
+export function readBlkParamsFile(path: string): { params: BlkModuleParams; kernel?: string; frontends?: string; arch?: string; ftraceCpus?: number; panicWrite?: boolean } {
   const obj = parseJsonFile(path);
   if (!obj || typeof obj !== 'object' || Array.isArray(obj)) throw new UsageError(`--params ${path}: expected a JSON object`);
   const src = obj as Record<string, unknown>;
@@ -246,6 +271,8 @@ export function readBlkParamsFile(path: string): { params: BlkModuleParams; kern
   }
   const out: ReturnType<typeof readBlkParamsFile> = { params };
   if (typeof src.kernel_profile === 'string') out.kernel = src.kernel_profile;
+  const fe = frontendsKey(src, path);
+  if (fe !== undefined) out.frontends = fe;
   if (typeof src.arch === 'string') out.arch = src.arch;
   if (typeof src.ftrace_cpus === 'number' && src.ftrace_cpus > 0) out.ftraceCpus = src.ftrace_cpus;
   const be = inner.best_effort;
@@ -278,7 +305,7 @@ export function blkImageOptions(flags: LayoutFlags & ReadFlags): BlkImageOptions
   if (ftraceCpus !== undefined && (ftraceCpus < 1 || ftraceCpus > 8192)) throw new UsageError(`--ftrace-cpus: ${ftraceCpus} is not 1..8192`);
   return {
     params,
-    kernel: flags.kernel ?? ('kernel' in base ? base.kernel : undefined),
+    kernel: withFrontends(flags.kernel ?? ('kernel' in base ? base.kernel : undefined), flags.frontends ?? ('frontends' in base ? base.frontends : undefined)),
     arch: flags.arch ?? ('arch' in base ? base.arch : undefined),
     ftraceCpus,
     offset: flags.offset !== undefined ? parseSize(flags.offset, '--offset') : 0,
@@ -290,9 +317,42 @@ export function blkImageOptions(flags: LayoutFlags & ReadFlags): BlkImageOptions
   };
 }
 
+/** Zone size flags shared by both backends' layouts (ramoops and pstore/blk). */
+const ZONE_SIZE_FLAGS = [
+  ['consoleSize', '--console-size'],
+  ['ftraceSize', '--ftrace-size'],
+  ['pmsgSize', '--pmsg-size'],
+  ['ecc', '--ecc'],
+  ['maxReason', '--max-reason'],
+  ['ftraceCpus', '--ftrace-cpus'],
+] as const satisfies ReadonlyArray<readonly [keyof LayoutFlags, string]>;
+
+/** Flags that describe zone layouts: meaningless for a variable store. */
+const EFI_FOREIGN = [
+  ['memSize', '--mem-size'],
+  ...ZONE_SIZE_FLAGS,
+  ['kmsgSize', '--kmsg-size'],
+  ['params', '--params'],
+  ['arch', '--arch'],
+  ['memAddress', '--mem-address'],
+] as const satisfies ReadonlyArray<readonly [keyof LayoutFlags, string]>;
+
+/** EfiImage options for a command's flags (`--backend efi`): the store's place and the reading kernel. */
+export function efiImageOptions(flags: LayoutFlags & ReadFlags): EfiImageOptions {
+  const given = EFI_FOREIGN.filter(([k]) => flags[k] !== undefined).map(([, name]) => name);
+  if (given.length) throw new UsageError(`${given.join(', ')}: not an efi-pstore setting (a variable store has no zone layout; --backend efi takes --offset, --kernel and --record-size)`);
+  return {
+    kernel: flags.kernel,
+    offset: flags.offset !== undefined ? parseSize(flags.offset, '--offset') : 0,
+    recordSize: flags.recordSize !== undefined ? parseSize(flags.recordSize, '--record-size') : undefined,
+    compress: flags.compress ?? 'auto',
+  };
+}
+
 /** RamoopsImage options for a command's flags. */
 export function imageOptions(flags: LayoutFlags & ReadFlags): RamoopsImageOptions {
-  if (resolveBackend(flags) === 'blk') throw new UsageError('this command does not handle pstore/blk images (--backend blk) yet');
+  const backend = resolveBackend(flags);
+  if (backend !== 'ramoops') throw new UsageError(`this command does not handle ${backend === 'blk' ? 'pstore/blk images (--backend blk)' : 'EFI variable stores (--backend efi)'} yet`);
   const r = resolveLayout(flags);
   return {
     params: r.params,
@@ -308,7 +368,10 @@ export function imageOptions(flags: LayoutFlags & ReadFlags): RamoopsImageOption
 
 /** The explicit layout the flags describe, as openImage takes it. */
 export function explicitImageOptions(flags: LayoutFlags & ReadFlags): ExplicitImageOptions {
-  return resolveBackend(flags) === 'blk' ? { backend: 'blk', ...blkImageOptions(flags) } : { backend: 'ramoops', ...imageOptions(flags) };
+  const backend = resolveBackend(flags);
+  if (backend === 'blk') return { backend: 'blk', ...blkImageOptions(flags) };
+  if (backend === 'efi') return { backend: 'efi', ...efiImageOptions(flags) };
+  return { backend: 'ramoops', ...imageOptions(flags) };
 }
 
 /** Whether any layout flag (besides --kernel) was given: without one, the read commands infer the layout. */
@@ -339,7 +402,8 @@ export function openPstoreImage(
     loadSymbols(flags.systemMap);
     const auto = autoLayout(path, flags, { implicit: !flags.auto });
     (options.note ?? options.warn)?.(auto.message);
-    if (auto.region.ambiguous) options.warn?.(ambiguityWarning(auto.region.alternatives));
+    const alternatives = guessAlternatives(auto.region);
+    if (alternatives.length) options.warn?.(ambiguityWarning(alternatives));
     flags = auto.flags;
     inferred = true;
   }
@@ -356,6 +420,11 @@ export function openPstoreImage(
   return { ...opened, fits };
 }
 
+/** What else fits an ambiguous inference as well (none for an unambiguous one, or an EFI store). */
+export function guessAlternatives(region: AutoLayout['region']): readonly string[] {
+  return 'ambiguous' in region && region.ambiguous ? region.alternatives : [];
+}
+
 /** One line for an ambiguous inference: what else fits as well and shows different files. */
 export function ambiguityWarning(alternatives: readonly string[]): string {
   const n = alternatives.length;
@@ -370,6 +439,8 @@ export function ambiguityWarning(alternatives: readonly string[]): string {
  * own, or a device with no zone written.
  */
 export function layoutMisfit(image: AnyPstoreImage): string | null {
+  // An EFI variable store has no zones to misplace.
+  if (image.kind === 'efi') return null;
   if (image.kind === 'ramoops') {
     const zones = image.zones();
     const missing = zones.filter((z) => z.attach.state === 'no-signature').length;
@@ -386,7 +457,7 @@ export function layoutMisfit(image: AnyPstoreImage): string | null {
 function fittingLayout(path: string): string {
   try {
     const auto = autoLayout(path, {}, { implicit: true });
-    return `the image fits: ${formatLayoutFlags(auto.flags)}${auto.region.ambiguous ? ' (a guess: other layouts fit as well)' : ''}`;
+    return `the image fits: ${formatLayoutFlags(auto.flags)}${guessAlternatives(auto.region).length ? ' (a guess: other layouts fit as well)' : ''}`;
   } catch (e) {
     if (!(e instanceof PstoreError)) throw e;
     return 'a scan finds no layout that fits it either';
@@ -402,12 +473,7 @@ const AUTO_CONFLICTS = [
   ['offset', '--offset'],
   ['memSize', '--mem-size'],
   ['recordSize', '--record-size'],
-  ['consoleSize', '--console-size'],
-  ['ftraceSize', '--ftrace-size'],
-  ['pmsgSize', '--pmsg-size'],
-  ['ecc', '--ecc'],
-  ['maxReason', '--max-reason'],
-  ['ftraceCpus', '--ftrace-cpus'],
+  ...ZONE_SIZE_FLAGS,
   ['arch', '--arch'],
   ['kmsgSize', '--kmsg-size'],
 ] as const satisfies ReadonlyArray<readonly [keyof LayoutFlags, string]>;
@@ -417,7 +483,7 @@ export function addAutoOption(cmd: Command): Command {
   return cmd.addOption(
     new Option(
       '--auto',
-      "infer the layout (ramoops: offset, sizes, ECC, kernel, ftrace CPUs; or a pstore/blk device: offset, device and zone sizes) by scanning the file as `pstore scan` does, and say what was inferred; no other layout flag but --kernel, which overrides the inferred kernel profile (e.g. debian-6.1, which a scan cannot tell from 6.1)",
+      "infer the layout (ramoops: offset, sizes, ECC, kernel, ftrace CPUs; a pstore/blk device: offset, device and zone sizes; an EFI variable store: its offset) by scanning the file as `pstore scan` does, and say what was inferred; no other layout flag but --kernel and --frontends, which override the inferred kernel profile (e.g. debian-6.1, which a scan cannot tell from 6.1: an empty console/pmsg/ftrace zone looks the same whether or not the frontend was built)",
     ).helpGroup(LAYOUT_GROUP),
   );
 }
@@ -472,6 +538,7 @@ export function formatLayoutFlags(flags: LayoutFlags): string {
     ['pmsgSize', '--pmsg-size'],
     ['ecc', '--ecc'],
     ['kernel', '--kernel'],
+    ['frontends', '--frontends'],
     ['ftraceCpus', '--ftrace-cpus'],
     ['arch', '--arch'],
   ];
@@ -482,8 +549,8 @@ export function formatLayoutFlags(flags: LayoutFlags): string {
 }
 
 export interface AutoLayout {
-  /** A ramoops region or a pstore/blk device (`region.backend`). */
-  region: ScanRegion | BlkScanRegion;
+  /** A ramoops region, a pstore/blk device or an EFI variable store (`region.backend`). */
+  region: ScanRegion | BlkScanRegion | EfiScanRegion;
   /** The flags the command then runs with: the inferred layout as explicit flags, plus its other flags. */
   flags: LayoutFlags;
   /** One line for stderr (no prefix, no newline): what was inferred and the equivalent flags. */
@@ -501,12 +568,12 @@ export interface AutoLayout {
 export function autoLayout<F extends LayoutFlags>(
   path: string,
   flags: F,
-  options: { backends?: ReadonlyArray<'ramoops' | 'blk'>; implicit?: boolean } = {},
+  options: { backends?: ReadonlyArray<'ramoops' | 'blk' | 'efi'>; implicit?: boolean } = {},
 ): AutoLayout & { flags: F } {
-  const backends = options.backends ?? ['ramoops', 'blk'];
+  const backends = options.backends ?? ['ramoops', 'blk', 'efi'];
   const given = AUTO_CONFLICTS.filter(([k]) => flags[k] !== undefined).map(([, name]) => name);
   if (given.length) {
-    throw new UsageError(`--auto infers the layout: drop ${given.join(', ')} (or drop --auto); only --kernel may be given with --auto, to override the inferred kernel profile`);
+    throw new UsageError(`--auto infers the layout: drop ${given.join(', ')} (or drop --auto); only --kernel and --frontends may be given with --auto, to override the inferred kernel profile`);
   }
   let scan;
   try {
@@ -527,10 +594,19 @@ export function autoLayout<F extends LayoutFlags>(
   const best = chosen.region;
   // Without flags the line says that the layout was inferred; with --auto it names the flag.
   const prefix = options.implicit ? 'no layout flags: inferred ' : '--auto: ';
-  const kernel = flags.kernel !== undefined && flags.kernel !== best.kernel ? `kernel ${flags.kernel} (--kernel; inferred ${best.kernel})` : `kernel ${best.kernel}`;
-  const conf = `confidence ${best.confidence.toFixed(2)}${best.ambiguous ? ', ambiguous' : ''}`;
   const others = chosen.others;
   const tail = others > 0 ? `; ${others} other region${others === 1 ? '' : 's'} found (pstore scan lists them)` : '';
+  if (best.backend === 'efi') {
+    const layout: LayoutFlags = { backend: 'efi', offset: hex(best.offset) };
+    if (flags.kernel !== undefined) layout.kernel = flags.kernel;
+    const message =
+      `${prefix}EFI variable store at offset ${hex(best.offset)} (confidence ${best.confidence.toFixed(2)}): ` +
+      `${best.kind === 'firmware-volume' ? 'firmware volume' : 'bare store'} of ${hex(best.length)} bytes, ${best.variables} variables, ${best.pstoreVariables} efi-pstore; same as: ${formatLayoutFlags(layout)}` +
+      tail;
+    return { region: best, flags: { ...flags, ...layout, auto: undefined }, message };
+  }
+  const kernel = flags.kernel !== undefined && flags.kernel !== best.kernel ? `kernel ${flags.kernel} (--kernel; inferred ${best.kernel})` : `kernel ${best.kernel}`;
+  const conf = `confidence ${best.confidence.toFixed(2)}${best.ambiguous ? ', ambiguous' : ''}`;
   let layout: LayoutFlags;
   let message: string;
   if (best.backend === 'blk') {
@@ -540,7 +616,7 @@ export function autoLayout<F extends LayoutFlags>(
       `${prefix}pstore/blk device at offset ${hex(best.offset)} (${conf}): ` +
       `device_size ${hex(best.deviceSize)}, kmsg_size ${p.kmsg_size}, pmsg_size ${p.pmsg_size}, console_size ${p.console_size}, ftrace_size ${p.ftrace_size} KiB` +
       `${p.ftrace_size ? ` (${best.ftraceCpus} CPU${best.ftraceCpus === 1 ? '' : 's'})` : ''}, ${kernel}` +
-      `${best.littleEndian ? '' : `, ${best.arch} (big-endian)`}; same as: ${formatLayoutFlags(layout)}` +
+      `${best.littleEndian ? '' : `, ${best.arch} (big-endian)`}; same as: ${formatLayoutFlags({ ...layout, frontends: flags.frontends })}` +
       tail;
   } else {
     layout = regionLayoutFlags(best, flags.kernel);
@@ -549,7 +625,7 @@ export function autoLayout<F extends LayoutFlags>(
       `${prefix}ramoops region at offset ${hex(best.offset)} (${conf}): ` +
       `mem_size ${hex(p.mem_size)}, record_size ${hex(p.record_size)}, console_size ${hex(p.console_size)}, ftrace_size ${hex(p.ftrace_size)}` +
       `${p.ftrace_size ? ` (${best.ftraceCpus} CPU${best.ftraceCpus === 1 ? '' : 's'})` : ''}, pmsg_size ${hex(p.pmsg_size)}, ecc ${p.ecc}, ${kernel}` +
-      `${best.littleEndian ? '' : `, ${best.arch} (big-endian)`}; same as: ${formatLayoutFlags(layout)}` +
+      `${best.littleEndian ? '' : `, ${best.arch} (big-endian)`}; same as: ${formatLayoutFlags({ ...layout, frontends: flags.frontends })}` +
       tail;
   }
   return { region: best, flags: { ...flags, ...layout, auto: undefined }, message };

@@ -10,6 +10,7 @@ import { appendConsole, appendFtrace, appendPmsg, createImage, dumpToImage } fro
 import type { PstoreFile } from '../../src/core/record.js';
 import { PstoreError } from '../../src/errors.js';
 import { installNodeDeflate } from '../../src/node/deflate.js';
+import type { RamoopsImageOptions } from '../../src/api/ramoopsImage.js';
 import { MemoryRegion } from '../../src/region/region.js';
 import { noise } from './noise.js';
 
@@ -151,7 +152,7 @@ export function inferCase(seed: number): InferCase {
     // A blank zone of a region reads as the background it sits in (never written).
     const bytes = p.bytes;
     dump.set(bytes, pos);
-    regions.push({ offset: pos, size: bytes.length, options: (p.options.backend === 'blk' ? { ...p.options, offset: pos, deviceSize: bytes.length } : { ...p.options, offset: pos, params: { ...p.options.params, mem_size: bytes.length } }) as ExplicitImageOptions, describe: `${p.describe} at 0x${pos.toString(16)} in ${bg} data` });
+    regions.push({ offset: pos, size: bytes.length, options: (p.options.backend === 'blk' ? { ...p.options, offset: pos, deviceSize: bytes.length } : { ...p.options, offset: pos, params: { ...(p.options as RamoopsImageOptions).params, mem_size: bytes.length } }) as ExplicitImageOptions, describe: `${p.describe} at 0x${pos.toString(16)} in ${bg} data` });
     pos += bytes.length;
   });
   return { seed, dump, regions };

@@ -4,7 +4,7 @@
  * so (ambiguous or low confidence)?
  */
 import { chooseLayout } from '../../src/scan/chooseLayout.js';
-import { scanDump } from '../../src/scan/scanDump.js';
+import { scanDump, type BlkScanRegion, type ScanRegion } from '../../src/scan/scanDump.js';
 import { PstoreError } from '../../src/errors.js';
 import { filesOf, inferCase, type InferCase } from './inferCases.js';
 import { CONFIDENT } from '../../src/scan/scanDump.js';
@@ -22,14 +22,15 @@ export function judge(seed: number): Judged {
   const scan = scanDump(c.dump);
   let chosen;
   try {
-    chosen = chooseLayout(scan);
+    chosen = chooseLayout(scan, { backends: ['ramoops', 'blk'] });
   } catch (e) {
     if (!(e instanceof PstoreError)) throw e;
     // Nothing trusted: honest when some planted region shows files; nothing lost when none does.
     return { verdict: c.regions.some((p) => (filesOf(c.dump, p.options) ?? []).length) ? 'refused' : 'exact', case: c, detail: e.message };
   }
   const got = filesOf(c.dump, { ...chosen.options, backend: chosen.backend } as never);
-  const region = chosen.region;
+  if (chosen.backend === 'efi') throw new Error(`seed ${seed}: an EFI store inferred where none was planted`);
+  const region = chosen.region as ScanRegion | BlkScanRegion;
   const truth = c.regions.find((p) => region.offset < p.offset + p.size && region.offset + (region.backend === 'blk' ? region.deviceSize : region.params.mem_size) > p.offset);
   const want = truth ? filesOf(c.dump, truth.options) : null;
   const same = got !== null && want !== null && got.length === want.length && got.every((x, i) => x === want[i]);

@@ -11,6 +11,7 @@ import { BlockHealth } from '../../zone/persistentRamZone.js';
 import { planRepair, type RepairPlan } from '../../api/repair.js';
 import { writePatchesAtomically } from '../atomicPatch.js';
 import { UsageError } from '../../errors.js';
+import { efiCheck } from './checkEfi.js';
 import { hex, table } from '../format.js';
 import type { CliIo } from '../io.js';
 import { addAutoOption, addLayoutOptions, openPstoreImage, type LayoutFlags } from '../layoutOptions.js';
@@ -42,6 +43,10 @@ export interface ZoneCheck {
   bad_block_list: number[];
   /** dmesg zone with data but no `====sec.usec` header (the kernel skips it); blk: no kmsg header magic. */
   no_record_header: boolean;
+  /** The zone's record reads as 0 bytes (header only): Linux's enumeration of records stops here. */
+  read_stops_here?: boolean;
+  /** Linux's enumeration stopped at an earlier zone: no file for this one (and no zap). */
+  unread?: boolean;
   /** pstore/blk kmsg zones: the dump header (reason, counter, time, compressed). */
   dump?: { reason: string; counter: number; time: number; nsec: number; compressed: boolean } | null;
 }
@@ -81,7 +86,16 @@ export function zoneCheck(r: RamoopsZoneReport): ZoneCheck {
     bad_blocks: a.ecc?.badBlocks ?? 0,
     bad_block_list: badList,
     no_record_header: r.noKmsgHeader,
+    read_stops_here: r.emptyRecord,
+    unread: r.unread,
   };
+}
+
+function zoneStateLabel(z: ZoneCheck): string {
+  if (z.no_record_header) return `${z.state} (no header)`;
+  if (z.read_stops_here) return `${z.state} (empty record: read stops)`;
+  if (z.unread) return `${z.state} (not read)`;
+  return z.state;
 }
 
 export function checkReport(reports: RamoopsZoneReport[]): CheckReport {
@@ -159,6 +173,10 @@ export function checkCommand(imagePath: string, flags: CheckFlags, io: CliIo): n
       if (!fits) io.stderr('pstore: the layout does not fit the image (see the warning)\n');
       return fits ? code : 1;
     }
+    if (image.kind === 'efi') {
+      if (flags.repair) io.stderr('pstore: --repair: a variable store carries no ECC: nothing can be repaired\n');
+      return efiCheck(image, Boolean(flags.json), io);
+    }
     // A layout that does not fit the image checks nothing: it fails (the warning said which layout fits).
     if (!fits && flags.repair) throw new UsageError('--repair: the layout does not fit the image; give the layout it fits');
     const report = checkReport(image.zones());
@@ -173,7 +191,7 @@ export function checkCommand(imagePath: string, flags: CheckFlags, io: CliIo): n
             hex(z.offset),
             hex(z.size),
             z.signature,
-            z.no_record_header ? `${z.state} (no header)` : z.state,
+            zoneStateLabel(z),
             String(z.start),
             `${z.used}/${z.capacity}`,
             z.header_ecc,
@@ -183,6 +201,8 @@ export function checkCommand(imagePath: string, flags: CheckFlags, io: CliIo): n
           [5, 6, 8],
         ),
       );
+      const stop = report.zones.find((z) => z.read_stops_here);
+      if (stop) io.stdout(`${stop.label}: record header and no data: Linux reads it as 0 bytes and shows no record from here on (${report.zones.filter((z) => z.unread && z.used > 0).length} zones with data not shown)\n`);
       const ecc = image.layout.params.ecc;
       io.stdout(
         ecc
@@ -236,7 +256,7 @@ function repairCommand(imagePath: string, ecc: number, base: number, plan: Repai
 export function registerCheck(program: Command, io: CliIo, done: (code: number) => void): void {
   const cmd = program
     .command('check')
-    .description('verify every zone: signature, ring state, ECC (exit 1 when data is unrecoverable; blk: when recovery fails)')
+    .description('verify every zone: signature, ring state, ECC (exit 1 when data is unrecoverable; blk: when recovery fails; efi: the variable store health, exit 1 when damaged)')
     .argument('<image>', 'ramoops region, RAM dump (with --offset), or pstore/blk device image (--backend blk)')
     .option('--json', 'JSON report {zones: [...], corrected, bad_blocks, ok}')
     .option('--repair', 'write the ECC corrections back (data and header, with fresh parity); unrecoverable blocks stay as they are; a file is replaced atomically');

@@ -18,7 +18,7 @@ import { PstoreError, UsageError } from '../../errors.js';
 import { openImageFile } from '../../node/fileRegion.js';
 import { MemoryRegion } from '../../region/region.js';
 import type { CliIo } from '../io.js';
-import { addAutoOption, addLayoutOptions, ambiguityWarning, autoLayout, hasLayoutFlags, imageOptions, type LayoutFlags } from '../layoutOptions.js';
+import { addAutoOption, addLayoutOptions, ambiguityWarning, autoLayout, guessAlternatives, hasLayoutFlags, imageOptions, type LayoutFlags } from '../layoutOptions.js';
 
 /** The page reads the whole image into memory; larger files need --offset and --mem-size. */
 export const MAX_SERVED_BYTES = 512 * 1024 * 1024;
@@ -92,11 +92,11 @@ const CSP = [
   "frame-ancestors 'none'",
 ].join('; ');
 
-/** dist/viewer from dist/cli/commands (built) or src/cli/commands (tsx). */
+/** dist/viewer from dist/cli/commands (built), dist/bin (the bundled CLI) or src/cli/commands (tsx). */
 export function findViewerDir(): string | null {
   const here = dirname(fileURLToPath(import.meta.url));
   // From src/cli/commands, ../../viewer is the page's source: a built page has assets/.
-  for (const dir of [resolve(here, '../../viewer'), resolve(here, '../../../dist/viewer')]) {
+  for (const dir of [resolve(here, '../../viewer'), resolve(here, '../viewer'), resolve(here, '../../../dist/viewer')]) {
     if (existsSync(join(dir, 'index.html')) && existsSync(join(dir, 'assets'))) return dir;
   }
   return null;
@@ -123,7 +123,8 @@ function prepareImage(imagePath: string, given: ViewFlags, io: CliIo): { bytes: 
     try {
       const auto = autoLayout(imagePath, flags, { backends: ['ramoops'], implicit: !flags.auto });
       io.stderr(`pstore: ${auto.message}\n`);
-      if (auto.region.ambiguous) io.stderr(`pstore: warning: ${ambiguityWarning(auto.region.alternatives)}\n`);
+      const alternatives = guessAlternatives(auto.region);
+      if (alternatives.length) io.stderr(`pstore: warning: ${ambiguityWarning(alternatives)}\n`);
       flags = auto.flags;
     } catch (e) {
       if (flags.auto || !(e instanceof PstoreError) || e instanceof UsageError) throw e;
