@@ -173,7 +173,9 @@ test('check without a signature: a zeroed image reports every zone unsigned', as
     const img = join(dir, 'zero.bin');
     writeFileSync(img, new Uint8Array(0x4000));
     const r = await run(['check', img, '--record-size', '0x1000', '--json']);
-    assert.equal(r.code, 0);
+    // No zone carries a header: the layout does not fit the image (nor does any other).
+    assert.equal(r.code, 1);
+    assert.match(r.err, /^pstore: warning: the layout does not fit the image: 4 of 4 zones have no header where it puts them; a scan finds no layout that fits it either\npstore: the layout does not fit the image \(see the warning\)\n$/);
     const rep = JSON.parse(r.out);
     assert.ok(rep.zones.every((z: { signature: string; state: string }) => z.signature === 'bad' && z.state === 'no-signature'));
   } finally {
@@ -267,12 +269,13 @@ test('--help lists every command with examples; --version', async () => {
   assert.match(v.out, /^\d+\.\d+\.\d+\n$/);
 });
 
-test('ls with a layout that does not fit the image says so and points at --auto', async () => {
+test('ls with a layout that does not fit the image says so, with the layout it fits, and points at --auto', async () => {
   // Module defaults (4 KiB records) on an image written with 32 KiB records.
-  const r = await run(['ls', fixturePath('kernel-6.1', 'oops-oops-panic', 'image.bin')]);
+  const r = await run(['ls', fixturePath('kernel-6.1', 'oops-oops-panic', 'image.bin'), '--record-size', '4K']);
   assert.equal(r.code, 0);
   assert.equal(r.out, '');
-  assert.match(r.err, /^pstore: no records: \d+ of 64 zones have no valid ramoops header .*--auto/);
+  assert.match(r.err, /^pstore: warning: the layout does not fit the image: \d+ of 64 zones have no header where it puts them; the image fits: --offset 0x0 --mem-size 0x40000 --record-size 0x10000 [^\n]*\n/);
+  assert.match(r.err, /\npstore: no records: \d+ of 64 zones have no valid ramoops header .*--auto/);
   const fine = await run(['ls', fixturePath('kernel-6.1', 'oops-oops-panic', 'image.bin'), '--auto', '--kernel', 'debian-6.1']);
   assert.equal(fine.code, 0, fine.err);
   assert.match(fine.out, /dmesg-ramoops-2/);

@@ -176,13 +176,27 @@ describe('pstore view server', () => {
     assert.equal((await get('/nope.js')).status, 404);
   });
 
-  test('without layout flags the page is told to detect', async () => {
-    const s2 = await viewCommand(join(dir, 'img.bin'), { open: false }, captureIo(), { viewerDir: join(dir, 'viewer') });
+  test('without layout flags the server infers the layout (one stderr line); nothing found: the page is told to detect', async () => {
+    const io = captureIo();
+    const s2 = await viewCommand(join(dir, 'img.bin'), { open: false }, io, { viewerDir: join(dir, 'viewer') });
     try {
+      assert.match(io.stderrText(), /^pstore: no layout flags: inferred ramoops region at offset 0x0 /);
       const r = await fetch(`${s2.url}api/options`);
-      assert.equal((await r.json()).choice, null);
+      const choice = (await r.json()).choice;
+      assert.equal(choice.params.record_size, 0x10000);
+      assert.equal(choice.params.ecc, 16);
     } finally {
       await s2.close();
+    }
+    writeFileSync(join(dir, 'zero.bin'), new Uint8Array(0x10000));
+    const io3 = captureIo();
+    const s3 = await viewCommand(join(dir, 'zero.bin'), { open: false }, io3, { viewerDir: join(dir, 'viewer') });
+    try {
+      assert.match(io3.stderrText(), /the page detects the layout\n$/);
+      const r = await fetch(`${s3.url}api/options`);
+      assert.equal((await r.json()).choice, null);
+    } finally {
+      await s3.close();
     }
   });
 

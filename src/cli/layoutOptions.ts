@@ -9,11 +9,11 @@ import { readFileSync } from 'node:fs';
 import { Option, type Command } from 'commander';
 import type { BlkImageOptions } from '../api/blkImage.js';
 import type { EfiImageOptions } from '../api/efiImage.js';
-import type { ExplicitImageOptions } from '../api/openImage.js';
+import type { AnyPstoreImage, ExplicitImageOptions } from '../api/openImage.js';
 import type { RamoopsImageOptions } from '../api/ramoopsImage.js';
 import type { BlkModuleParams } from '../backends/blk/layout.js';
-import { ARCH_NAMES } from '../backends/ramoops/arch.js';
-import { DEFAULT_KERNEL, withFrontends } from '../core/kernel.js';
+import { ARCH_NAMES, archByName } from '../backends/ramoops/arch.js';
+import { DEFAULT_KERNEL, kernelProfile, withFrontends } from '../core/kernel.js';
 import type { RamoopsParams } from '../backends/ramoops/layout.js';
 import { paramsFromObject, parseSize } from '../backends/ramoops/params.js';
 import { compressorNames } from '../core/compress/registry.js';
@@ -374,26 +374,94 @@ export function explicitImageOptions(flags: LayoutFlags & ReadFlags): ExplicitIm
   return { backend: 'ramoops', ...imageOptions(flags) };
 }
 
+/** Whether any layout flag (besides --kernel) was given: without one, the read commands infer the layout. */
+export function hasLayoutFlags(flags: LayoutFlags): boolean {
+  return AUTO_CONFLICTS.some(([k]) => flags[k] !== undefined);
+}
+
 /**
  * Opens IMAGE as the backend the flags name (ramoops or pstore/blk): what
  * the read and write commands use. Discriminate on `image.kind`. With
- * `--auto` the layout comes from a scan of the file, and `note` hears what
- * was inferred. Layout warnings (rounding, unused space) go to `warn`.
+ * `--auto`, or with no layout flag at all when reading, the layout comes
+ * from a scan of the file and `note` hears what was inferred (one line); an
+ * ambiguous inference is a warning. Explicit flags that do not fit the image
+ * give one warning with the layout it does fit (`fits` false). Layout
+ * warnings (rounding, unused space) go to `warn`.
  */
 export function openPstoreImage(
   path: string,
   flags: LayoutFlags & ReadFlags,
   options: { write?: boolean; warn?: (msg: string) => void; note?: (msg: string) => void } = {},
-): OpenedPstoreFile {
-  if (flags.auto) {
+): OpenedPstoreFile & { fits: boolean } {
+  let inferred = false;
+  if (flags.auto || (!options.write && !hasLayoutFlags(flags))) {
     if (options.write) throw new UsageError('--auto is for reading; give the layout flags to write');
-    const auto = autoLayout(path, flags);
+    // Bad flags are usage errors before any scan.
+    if (flags.kernel !== undefined) kernelProfile(flags.kernel);
+    if (flags.arch !== undefined) archByName(flags.arch);
+    loadSymbols(flags.systemMap);
+    const auto = autoLayout(path, flags, { implicit: !flags.auto });
     (options.note ?? options.warn)?.(auto.message);
+    const alternatives = guessAlternatives(auto.region);
+    if (alternatives.length) options.warn?.(ambiguityWarning(alternatives));
     flags = auto.flags;
+    inferred = true;
   }
   const opened = openImagePath(path, explicitImageOptions(flags), { write: options.write });
   if (options.warn) for (const w of opened.warnings) options.warn(w);
-  return opened;
+  let fits = true;
+  if (!inferred && !options.write) {
+    const misfit = layoutMisfit(opened.image);
+    if (misfit) {
+      fits = false;
+      options.warn?.(`the layout does not fit the image: ${misfit}; ${fittingLayout(path)}`);
+    }
+  }
+  return { ...opened, fits };
+}
+
+/** What else fits an ambiguous inference as well (none for an unambiguous one, or an EFI store). */
+export function guessAlternatives(region: AutoLayout['region']): readonly string[] {
+  return 'ambiguous' in region && region.ambiguous ? region.alternatives : [];
+}
+
+/** One line for an ambiguous inference: what else fits as well and shows different files. */
+export function ambiguityWarning(alternatives: readonly string[]): string {
+  const n = alternatives.length;
+  return `the inferred layout is a guess: ${n} other layout${n === 1 ? '' : 's'} fit${n === 1 ? 's' : ''} the headers as well and show${n === 1 ? 's' : ''} different files (${alternatives.slice(0, 3).join('; ')}${n > 3 ? '; …' : ''}); pstore scan lists them, give the layout flags to choose`;
+}
+
+/**
+ * Why an explicit layout does not fit the image, or null. ramoops: most
+ * zones lack a header where the layout puts them (the kernel signs every
+ * zone it attaches). pstore/blk (zones are signed only when written): a zone
+ * holds a header of another type or other bytes while fewer zones hold their
+ * own, or a device with no zone written.
+ */
+export function layoutMisfit(image: AnyPstoreImage): string | null {
+  // An EFI variable store has no zones to misplace.
+  if (image.kind === 'efi') return null;
+  if (image.kind === 'ramoops') {
+    const zones = image.zones();
+    const missing = zones.filter((z) => z.attach.state === 'no-signature').length;
+    return missing * 2 > zones.length ? `${missing} of ${zones.length} zones have no header where it puts them` : null;
+  }
+  const zones = image.zones();
+  const own = zones.filter((z) => z.state !== 'blank' && z.state !== 'no-signature').length;
+  const foreign = zones.filter((z) => z.state === 'no-signature').length;
+  if (foreign > own) return `${foreign} of ${zones.length} zones hold another zone's header or other bytes, ${own} their own`;
+  return null;
+}
+
+/** "the image fits: --offset …" from a scan, or why none was found. */
+function fittingLayout(path: string): string {
+  try {
+    const auto = autoLayout(path, {}, { implicit: true });
+    return `the image fits: ${formatLayoutFlags(auto.flags)}${guessAlternatives(auto.region).length ? ' (a guess: other layouts fit as well)' : ''}`;
+  } catch (e) {
+    if (!(e instanceof PstoreError)) throw e;
+    return 'a scan finds no layout that fits it either';
+  }
 }
 
 // ---- --auto: the layout from a scan of the file ----
@@ -500,7 +568,7 @@ export interface AutoLayout {
 export function autoLayout<F extends LayoutFlags>(
   path: string,
   flags: F,
-  options: { backends?: ReadonlyArray<'ramoops' | 'blk' | 'efi'> } = {},
+  options: { backends?: ReadonlyArray<'ramoops' | 'blk' | 'efi'>; implicit?: boolean } = {},
 ): AutoLayout & { flags: F } {
   const backends = options.backends ?? ['ramoops', 'blk', 'efi'];
   const given = AUTO_CONFLICTS.filter(([k]) => flags[k] !== undefined).map(([, name]) => name);
@@ -511,30 +579,41 @@ export function autoLayout<F extends LayoutFlags>(
   try {
     scan = scanFile(path, { dumpName: path });
   } catch (e) {
-    const err = describeFsError(e, 'read', path);
+    const err = describeFsError(e, 'open', path);
     throw err instanceof PstoreError ? err : e;
   }
-  const chosen = chooseLayout(scan, { backends, dumpName: path });
+  if (scan.size === 0) throw new PstoreError(`'${path}' is empty: not a ramoops image nor a pstore/blk device`);
+  let chosen;
+  try {
+    chosen = chooseLayout(scan, { backends, dumpName: path });
+  } catch (e) {
+    // Without --auto the message must not name it.
+    if (options.implicit && e instanceof PstoreError) throw new PstoreError(e.message.replace(/^--auto: /, 'no layout flags and ').replace('; give the layout flags', '; give the layout flags (--help lists them)'));
+    throw e;
+  }
   const best = chosen.region;
+  // Without flags the line says that the layout was inferred; with --auto it names the flag.
+  const prefix = options.implicit ? 'no layout flags: inferred ' : '--auto: ';
   const others = chosen.others;
   const tail = others > 0 ? `; ${others} other region${others === 1 ? '' : 's'} found (pstore scan lists them)` : '';
   if (best.backend === 'efi') {
     const layout: LayoutFlags = { backend: 'efi', offset: hex(best.offset) };
     if (flags.kernel !== undefined) layout.kernel = flags.kernel;
     const message =
-      `--auto: EFI variable store at offset ${hex(best.offset)} (confidence ${best.confidence.toFixed(2)}): ` +
+      `${prefix}EFI variable store at offset ${hex(best.offset)} (confidence ${best.confidence.toFixed(2)}): ` +
       `${best.kind === 'firmware-volume' ? 'firmware volume' : 'bare store'} of ${hex(best.length)} bytes, ${best.variables} variables, ${best.pstoreVariables} efi-pstore; same as: ${formatLayoutFlags(layout)}` +
       tail;
     return { region: best, flags: { ...flags, ...layout, auto: undefined }, message };
   }
   const kernel = flags.kernel !== undefined && flags.kernel !== best.kernel ? `kernel ${flags.kernel} (--kernel; inferred ${best.kernel})` : `kernel ${best.kernel}`;
+  const conf = `confidence ${best.confidence.toFixed(2)}${best.ambiguous ? ', ambiguous' : ''}`;
   let layout: LayoutFlags;
   let message: string;
   if (best.backend === 'blk') {
     layout = blkRegionLayoutFlags(best, flags.kernel);
     const p = best.params;
     message =
-      `--auto: pstore/blk device at offset ${hex(best.offset)} (confidence ${best.confidence.toFixed(2)}): ` +
+      `${prefix}pstore/blk device at offset ${hex(best.offset)} (${conf}): ` +
       `device_size ${hex(best.deviceSize)}, kmsg_size ${p.kmsg_size}, pmsg_size ${p.pmsg_size}, console_size ${p.console_size}, ftrace_size ${p.ftrace_size} KiB` +
       `${p.ftrace_size ? ` (${best.ftraceCpus} CPU${best.ftraceCpus === 1 ? '' : 's'})` : ''}, ${kernel}` +
       `${best.littleEndian ? '' : `, ${best.arch} (big-endian)`}; same as: ${formatLayoutFlags({ ...layout, frontends: flags.frontends })}` +
@@ -543,7 +622,7 @@ export function autoLayout<F extends LayoutFlags>(
     layout = regionLayoutFlags(best, flags.kernel);
     const p = best.params;
     message =
-      `--auto: ramoops region at offset ${hex(best.offset)} (confidence ${best.confidence.toFixed(2)}): ` +
+      `${prefix}ramoops region at offset ${hex(best.offset)} (${conf}): ` +
       `mem_size ${hex(p.mem_size)}, record_size ${hex(p.record_size)}, console_size ${hex(p.console_size)}, ftrace_size ${hex(p.ftrace_size)}` +
       `${p.ftrace_size ? ` (${best.ftraceCpus} CPU${best.ftraceCpus === 1 ? '' : 's'})` : ''}, pmsg_size ${hex(p.pmsg_size)}, ecc ${p.ecc}, ${kernel}` +
       `${best.littleEndian ? '' : `, ${best.arch} (big-endian)`}; same as: ${formatLayoutFlags({ ...layout, frontends: flags.frontends })}` +

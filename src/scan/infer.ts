@@ -1,15 +1,33 @@
+import { RamoopsImage, type RamoopsImageOptions } from '../api/ramoopsImage.js';
 import { kernelProfile } from '../backends/ramoops/kernelProfile.js';
 import { ramoopsLayout, type RamoopsLayout, type RamoopsParams, type RamoopsZoneType } from '../backends/ramoops/layout.js';
 import { reedSolomon } from '../ecc/reedSolomon.js';
 import { PstoreError } from '../errors.js';
 import type { Region } from '../region/region.js';
 import { PRZ_HEADER_SIZE, przGeometry } from '../zone/eccLayout.js';
+import { OverlayRegion } from './overlayRegion.js';
 import type { ZoneCandidate } from './signature.js';
+
+/** FNV-1a over bytes: enough to tell two decoded files apart. */
+function hashBytes(b: Uint8Array): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < b.length; i++) h = Math.imul(h ^ b[i], 0x01000193);
+  return (h >>> 0).toString(16);
+}
+
+const hx = (n: number): string => `0x${n.toString(16)}`;
+
+function describeParams(e: { hyp: { offset: number; kernel: string }; params: InferredParams }): string {
+  const p = e.params;
+  return `offset ${hx(e.hyp.offset)} mem_size ${hx(p.mem_size)} record_size ${hx(p.record_size)} console_size ${hx(p.console_size)} ftrace_size ${hx(p.ftrace_size)} pmsg_size ${hx(p.pmsg_size)} ecc ${p.ecc} kernel ${e.hyp.kernel}`;
+}
 
 /** ECC sizes tried on a header, most common first. */
 export const ECC_CANDIDATES: readonly number[] = [16, 8, 32, 64, 4, 2, 128];
 /** Module-parameter default zone size, assumed for zones that carry no header at all (U-Boot-made images). */
 const DEFAULT_ZONE = 4096;
+/** Equally good layouts whose files are compared. */
+const MAX_TIED = 8;
 /** Longest run of zones considered for one region. */
 const MAX_ZONES = 8192;
 
@@ -46,6 +64,13 @@ export interface InferredRegion {
   zonesFound: number;
   /** The region runs past the end of the dump. */
   truncated: boolean;
+  /**
+   * Another layout explains the headers as well but shows different files:
+   * the choice is a guess (the alternatives say what differs).
+   */
+  ambiguous: boolean;
+  /** Equally good layouts with different files, one line each (what differs). */
+  alternatives: string[];
   notes: string[];
 }
 
@@ -83,6 +108,12 @@ interface Evaluated {
   evidence: number;
   truncated: boolean;
   matchedCands: ZoneCandidate[];
+  /** Found headers whose parity does not check out at the zone size this layout gives them. */
+  eccWrong: number;
+  /** Found zones whose data contradicts their type (a dmesg zone without a kmsg record header, console text starting with one). */
+  contentWrong: number;
+  ambiguous?: boolean;
+  alternatives?: string[];
 }
 
 const isPow2 = (n: number): boolean => n > 0 && 2 ** Math.round(Math.log2(n)) === n;
@@ -138,12 +169,37 @@ export class LayoutInference {
       }
       out.push(this.toRegion(best));
     }
-    return out;
+    return this.markAdjacent(out);
+  }
+
+  /**
+   * Two regions back to back (the second starting within one zone of the
+   * first one's end) may be one region whose tail (ftrace, pmsg) the first
+   * layout left out: the files then differ, so both are a guess.
+   */
+  private markAdjacent(regions: InferredRegion[]): InferredRegion[] {
+    const sorted = [...regions].sort((a, b) => a.offset - b.offset);
+    for (let i = 0; i + 1 < sorted.length; i++) {
+      const a = sorted[i];
+      const b = sorted[i + 1];
+      const end = a.offset + a.params.mem_size;
+      const zone = Math.max(...a.zones.map((z) => z.size), DEFAULT_ZONE);
+      if (b.offset < end - zone || b.offset - end > zone || a.littleEndian !== b.littleEndian) continue;
+      const alt = `the regions at ${hx(a.offset)} and ${hx(b.offset)} may be one region (its zones at ${hx(b.offset)} found as a separate region)`;
+      for (const r of [a, b]) {
+        r.ambiguous = true;
+        r.alternatives.push(alt);
+        r.confidence = Math.min(r.confidence, 0.5);
+      }
+    }
+    return regions;
   }
 
   private toRegion(e: Evaluated): InferredRegion {
     const coverage = e.found / Math.max(1, e.found + e.missing + e.unsignedMissing);
     let confidence = (1 - 2 ** -e.evidence) * (0.6 + 0.4 * coverage);
+    // A guess between layouts that show different files is never trusted.
+    if (e.ambiguous) confidence = Math.min(confidence, 0.5);
     if (e.mismatch || e.orphans) confidence *= 0.7;
     if (e.truncated) confidence *= 0.8;
     const notes = [...e.hyp.notes];
@@ -160,6 +216,8 @@ export class LayoutInference {
       zones: e.zones,
       zonesFound: e.found,
       truncated: e.truncated,
+      ambiguous: Boolean(e.ambiguous),
+      alternatives: e.alternatives ?? [],
       notes,
     };
   }
@@ -182,23 +240,108 @@ export class LayoutInference {
   private bestFrom(i: number, explained: Set<ZoneCandidate>): Evaluated | null {
     const seq = this.sequence(i, explained);
     let best: Evaluated | null = null;
+    const all: Evaluated[] = [];
     for (const h of this.hypotheses(seq)) {
       const e = this.evaluate(h, seq);
-      if (e && (!best || e.score > best.score)) best = e;
+      if (!e) continue;
+      all.push(e);
+      if (!best || e.score > best.score) best = e;
     }
     if (best) {
-      // A first zone whose header was destroyed: try the region starting one or more zones earlier.
+      // A first zone whose header was damaged (its dmesg record still there): try the region starting one or more zones earlier.
       for (let back = 1; back <= 2 && best.hyp.dmesgCount > 0; back++) {
         const h = best.hyp;
         const off = h.offset - back * h.dmesgZone;
-        if (off < 0) break;
+        if (off < 0 || !this.damagedDmesgZone(off)) break;
         const e = this.evaluate({ ...h, offset: off, dmesgCount: h.dmesgCount + back, notes: [...h.notes, `first ${back} dmesg zone(s) assumed (no header)`] }, seq);
         // Worth one missing header when it makes the region a power of two and it was not.
         const pow2 = (x: Evaluated): boolean => isPow2(x.params.mem_size);
-        if (e && (e.score > best.score || (e.score > best.score - 3.5 && pow2(e) && !pow2(best)))) best = e;
+        if (e) {
+          all.push(e);
+          if (e.score > best.score || (e.score > best.score - 3.5 && pow2(e) && !pow2(best))) best = e;
+        }
       }
+      best = this.settle(best, all);
     }
     return best;
+  }
+
+  /**
+   * The layouts that explain the headers exactly as well as the best one
+   * (same headers found, same zone starts without a header, nothing
+   * contradicting) differ only in what no header shows. Their files decide:
+   * ECC that fails under one layout rules it out; when the files still
+   * differ, the choice is a guess and the region is marked ambiguous.
+   */
+  private settle(best: Evaluated, all: Evaluated[]): Evaluated {
+    const key = (e: Evaluated): string => [e.hyp.offset === best.hyp.offset ? 0 : 1, e.found, e.missing + e.unsignedMissing, e.mismatch, e.orphans, e.eccWrong, e.contentWrong, e.truncated].join(',');
+    const k0 = key(best);
+    const seen = new Set<string>();
+    const tied: Evaluated[] = [];
+    for (const e of [...all].sort((a, b) => b.score - a.score)) {
+      if (e !== best && key(e) !== k0) continue;
+      const sig = `${e.hyp.offset}:${JSON.stringify(e.params)}:${e.hyp.kernel}:${e.hyp.ftraceCpus}`;
+      if (seen.has(sig)) continue;
+      seen.add(sig);
+      tied.push(e);
+      if (tied.length >= MAX_TIED) break;
+    }
+    if (!tied.includes(best)) tied.unshift(best);
+    if (tied.length < 2) return this.leadingBlank(best);
+    const views = tied.map((e) => ({ e, ...this.filesOf(e) }));
+    const fewestBad = Math.min(...views.map((v) => v.bad));
+    const clean = views.filter((v) => v.bad === fewestBad);
+    const winner = clean.reduce((a, v) => (v.e.score > a.e.score ? v : a));
+    const differ = clean.filter((v) => v !== winner && v.files !== winner.files);
+    if (!differ.length) return this.leadingBlank(winner.e);
+    const alternatives = differ.map((v) => `${describeParams(v.e)}: files ${v.names.join(', ') || 'none'} (chosen: ${winner.names.join(', ') || 'none'})`);
+    return { ...winner.e, ambiguous: true, alternatives };
+  }
+
+  /**
+   * dmesg zones the kernel never wrote carry no header: whole zones of blank
+   * bytes (0x00 or 0xFF) just before the region, set off from what precedes
+   * them, may be its first zones, and then every dmesg file is named
+   * differently. Nothing tells which: the region is ambiguous.
+   */
+  private leadingBlank(e: Evaluated): Evaluated {
+    const z = e.hyp.dmesgCount ? e.hyp.dmesgZone : 0;
+    if (!z || e.ambiguous) return e;
+    let n = 0;
+    const fill = e.hyp.offset >= z ? this.dump.read(e.hyp.offset - 1, 1)[0] : -1;
+    while (n < 4 && e.hyp.offset - (n + 1) * z >= 0 && this.isBlank(e.hyp.offset - (n + 1) * z, z, fill)) n++;
+    if (!n) return e;
+    const before = e.hyp.offset - n * z;
+    const bounded = before === 0 || (n < 4 && !this.dump.read(Math.max(0, before - 64), Math.min(64, before)).every((x) => x === fill));
+    if (!bounded) return e;
+    const alternatives = [`the region may start ${n === 1 ? 'one dmesg zone' : `${n} dmesg zones`} earlier, at ${hx(before)} (blank zones the kernel never wrote): dmesg files would be numbered ${n} higher`];
+    return { ...e, ambiguous: true, alternatives: [...(e.alternatives ?? []), ...alternatives] };
+  }
+
+  /** Whether [from, from+len) holds one repeated blank byte (0x00 or 0xFF). */
+  private isBlank(from: number, len: number, fill: number): boolean {
+    if ((fill !== 0 && fill !== 0xff) || len <= 0 || from < 0 || from + len > this.dump.size) return false;
+    for (let p = from; p < from + len; p += 65536) {
+      const b = this.dump.read(p, Math.min(65536, from + len - p));
+      for (let i = 0; i < b.length; i++) if (b[i] !== fill) return false;
+    }
+    return true;
+  }
+
+  /** The files a hypothesis would show (names and bytes, as one comparable string) and its ECC-bad blocks. */
+  private filesOf(e: Evaluated): { files: string; names: string[]; bad: number } {
+    try {
+      const opts: RamoopsImageOptions = { params: { ...e.params, max_reason: 2 }, kernel: e.hyp.kernel, offset: e.hyp.offset, ftraceCpus: Math.max(1, e.hyp.ftraceCpus) };
+      if (!e.hyp.le) opts.arch = 'ppc64';
+      const files = new RamoopsImage(new OverlayRegion(this.dump), opts).files();
+      let bad = 0;
+      for (const f of files) bad += f.ecc?.bad ?? 0;
+      const names = files.map((f) => f.name).sort();
+      return { files: files.map((f) => `${f.name}:${f.content.length}:${hashBytes(f.content)}`).sort().join('|'), names, bad };
+    } catch (e2) {
+      if (!(e2 instanceof PstoreError) && !(e2 instanceof RangeError)) throw e2;
+      return { files: `error:${(e2 as Error).message}`, names: [], bad: Infinity };
+    }
   }
 
   /** Proposed layouts for a region whose first zone header is seq[0]. */
@@ -221,7 +364,9 @@ export class LayoutInference {
         while (j < seq.length && seq[j].kind === 'plain' && rel[j] % z === 0 && rel[j] / z < MAX_ZONES) j++;
         m = j ? rel[j - 1] / z + 1 : 0;
       }
-      const ks = new Set<number>([m, m - 1, m - 2, 0].filter((k) => k >= 0));
+      // Where the dmesg run ends: after any header on the grid (the rest are console, pmsg, …), or with blank zones after the last.
+      const ks = new Set<number>([m, m - 1, m - 2, m + 1, m + 2, 0].filter((k) => k >= 0));
+      for (let q = 1; q < j && ks.size < 48; q++) ks.add(rel[q] / z);
       for (const k of ks) yield* this.withTail(seq, rel, o, le, k, z);
     }
   }
@@ -274,7 +419,7 @@ export class LayoutInference {
       const sizes: number[] = [];
       for (let s = 0; s + 1 < n; s++) sizes.push(slotOff[s + 1] - slotOff[s]);
       const lastCand = n ? slotCand[n - 1] : null;
-      const lastOpts = n ? this.sizeOptions(lastCand, sizes, nextAfter(n) - slotOff[n - 1]) : [{ size: 0, prior: 0 }];
+      const lastOpts = n ? this.sizeOptions(lastCand, sizes, nextAfter(n) - slotOff[n - 1], this.dump.size - (o + slotOff[n - 1])) : [{ size: 0, prior: 0 }];
       for (const v of variants) {
         for (const last of lastOpts) {
           const all = n ? [...sizes, last.size] : [];
@@ -351,11 +496,13 @@ export class LayoutInference {
    * with a prior: the smallest power of two that holds its data and the sizes
    * seen elsewhere are likely; every further doubling costs a little.
    */
-  private sizeOptions(cand: ZoneCandidate | null, known: number[], limit: number): Array<{ size: number; prior: number }> {
+  private sizeOptions(cand: ZoneCandidate | null, known: number[], limit: number, toDumpEnd = 0): Array<{ size: number; prior: number }> {
     const min = Math.max(32, cand ? ceilPow2(PRZ_HEADER_SIZE + cand.size) : DEFAULT_ZONE);
-    const likely = new Set<number>([min, DEFAULT_ZONE, ...known]);
+    // A zone that ends exactly where the dump (or the next header) ends is likely: an image file is the region.
+    const likely = new Set<number>([min, DEFAULT_ZONE, ...known, toDumpEnd, Number.isFinite(limit) ? limit : 0].filter((x) => x >= min));
     const opts = new Set<number>(likely);
-    const top = Math.max(DEFAULT_ZONE, ...known);
+    // Up to the next header or the end of the dump (1 MiB at most): a console larger than every other zone is common.
+    const top = Math.max(DEFAULT_ZONE, ...known, Math.min(1 << 20, limit, toDumpEnd || Infinity));
     for (let s = min; s <= top; s *= 2) opts.add(s);
     const out: Array<{ size: number; prior: number }> = [];
     for (const size of opts) {
@@ -364,6 +511,13 @@ export class LayoutInference {
       out.push({ size, prior: likely.has(size) ? 0 : -0.3 * Math.log2(size / min) });
     }
     return out.sort((x, y) => x.size - y.size);
+  }
+
+  /** A zone at `at` without a signature whose data still starts with a kmsg record header: a dmesg zone whose header was damaged. */
+  private damagedDmesgZone(at: number): boolean {
+    if (at + PRZ_HEADER_SIZE + 4 > this.dump.size) return false;
+    const d = this.dump.read(at + PRZ_HEADER_SIZE, 4);
+    return d[0] === 0x3d && d[1] === 0x3d && d[2] === 0x3d && d[3] === 0x3d;
   }
 
   /** Whether a zone's data starts with a kmsg record header. */
@@ -499,6 +653,8 @@ export class LayoutInference {
     let prevMissing = false;
     let prior = h.prior;
     let unsignedMissing = 0;
+    let eccWrong = 0;
+    let contentWrong = 0;
     for (let zi = 0; zi < layout.zones.length; zi++) {
       const z = layout.zones[zi];
       const abs = h.offset + z.offset;
@@ -512,11 +668,20 @@ export class LayoutInference {
           matchedCands.push(c);
           if (c.size > z.geometry.dataSize) invalid++;
           const text = this.dataText(c);
-          if (z.type === 'dmesg' && text === 'other') prior -= 3;
+          if (z.type === 'dmesg' && text === 'other') {
+            prior -= 3;
+            contentWrong++;
+          }
+          // console and pmsg data never start with a kmsg header
+          if ((z.type === 'console' || z.type === 'pmsg') && text === 'kmsg') contentWrong++;
           // A signature exactly where the layout predicts one is strong evidence (a chance word
           // matches 1 in 2^32); the anchor header is only as good as its contents.
           evidence += c.offset !== seq[0].offset || (c.size === 0 && c.start === 0) || text === 'kmsg' ? 1 : 0.3;
-          if (ecc && found <= 16 && this.headerEcc(c, z.size) === ecc) evidence += 1;
+          if (ecc && found <= 64) {
+            // The header parity sits at the end of the zone: it checks out only with the zone's true size.
+            if (this.headerEcc(c, z.size) === ecc) evidence += found <= 16 ? 1 : 0;
+            else eccWrong++;
+          }
         } else {
           state = 'mismatch';
           mismatch++;
@@ -545,12 +710,13 @@ export class LayoutInference {
       unsignedMissing -
       4 * mismatch -
       2 * invalid -
+      4 * eccWrong -
       3 * orphans +
       0.5 * Math.min(trailingZeros(memSize), 30) +
       prior +
       (truncated ? -2 : 0);
     if (!unsignedMissing) h = { ...h, notes: h.notes.filter((n) => !n.includes('assumed at the default size')) };
-    return { unsignedMissing, hyp: h, params: { mem_size: memSize, record_size: h.record, console_size: h.console, ftrace_size: ftraceSize, pmsg_size: h.pmsg, ecc }, layout, score, zones, found, missing, mismatch, orphans, evidence, truncated, matchedCands };
+    return { eccWrong, contentWrong, unsignedMissing, hyp: h, params: { mem_size: memSize, record_size: h.record, console_size: h.console, ftrace_size: ftraceSize, pmsg_size: h.pmsg, ecc }, layout, score, zones, found, missing, mismatch, orphans, evidence, truncated, matchedCands };
   }
 }
 

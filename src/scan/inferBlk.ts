@@ -49,6 +49,13 @@ export interface BlkInferredRegion {
   zones: BlkInferredZone[];
   zonesFound: number;
   truncated: boolean;
+  /**
+   * Another layout explains the headers as well but shows different files:
+   * the choice is a guess (the alternatives say what differs).
+   */
+  ambiguous: boolean;
+  /** Equally good layouts with different files, one line each (what differs). */
+  alternatives: string[];
   notes: string[];
 }
 
@@ -167,6 +174,7 @@ export class BlkInference {
 
   private infer(g: Group, nextGroup: number): BlkInferredRegion | null {
     const notes: string[] = [];
+    const alternatives: string[] = [];
     const K = g.cands.filter((c) => c.type === 'dmesg');
     const P = g.cands.find((c) => c.type === 'pmsg') ?? null;
     const C = g.cands.find((c) => c.type === 'console') ?? null;
@@ -222,7 +230,11 @@ export class BlkInference {
         }
         if (best < 0) return null;
         s = best;
-        if (s !== K[0].offset - lastRing.offset) notes.push(`kmsg zone 0 assumed at ${hex(lastRing.offset + s)} (no header there)`);
+        if (s !== K[0].offset - lastRing.offset) {
+          notes.push(`kmsg zone 0 assumed at ${hex(lastRing.offset + s)} (no header there)`);
+          // The space without headers may be kmsg zones never written, or a ring zone (ftrace) never written: the names differ.
+          alternatives.push(`the ${hex(K[0].offset - lastRing.offset - s)} bytes without a header before the first kmsg header may be another zone never written (e.g. ftrace): kmsg files would be numbered ${(K[0].offset - lastRing.offset - s) / kmsg} lower`);
+        }
       } else {
         const known = [...size.values()];
         const pick = [...known, DEFAULT_BLK_ZONE].find((x) => x >= lastNeed && x % PAGE === 0);
@@ -235,6 +247,17 @@ export class BlkInference {
     }
     const offset = rings.length ? rings[0].offset : kmsgStart;
     if (offset < 0) return null;
+    if (!rings.length && kmsg) {
+      // Whole kmsg zones of blank bytes just before the first header, set off from what precedes them: kmsg zones never written?
+      let n = 0;
+      const fill = offset > 0 ? this.dump.read(offset - 1, 1)[0] : -1;
+      const same = (from: number): boolean => this.blank(from, kmsg) && this.dump.read(from, 1)[0] === fill;
+      while (n < 4 && offset - (n + 1) * kmsg >= 0 && same(offset - (n + 1) * kmsg)) n++;
+      const before = offset - n * kmsg;
+      if (n && (before === 0 || (n < 4 && !this.dump.read(Math.max(0, before - 64), Math.min(64, before)).every((x) => x === fill)))) {
+        alternatives.push(`the device may start ${n} kmsg zone(s) earlier, at ${hex(before)} (zones never written): kmsg files would be numbered ${n} higher`);
+      }
+    }
     if (!P && (C || F.length)) notes.push('no pmsg header: the device is taken to start at its first header (a pmsg zone never written looks the same)');
 
     const pmsgSz = P ? size.get(P)! : 0;
@@ -313,6 +336,8 @@ export class BlkInference {
     if (mismatch || invalid || stray) confidence *= 0.7;
     if (truncated) confidence *= 0.8;
     if (guessed && found < 2) confidence *= 0.95;
+    // A guess between layouts that show different files is never trusted.
+    if (alternatives.length) confidence = Math.min(confidence, 0.5);
     return {
       backend: 'blk',
       offset,
@@ -326,6 +351,8 @@ export class BlkInference {
       zones,
       zonesFound: found,
       truncated,
+      ambiguous: alternatives.length > 0,
+      alternatives,
       notes,
     };
   }

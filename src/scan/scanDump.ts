@@ -54,6 +54,8 @@ export interface ScanOptions {
 
 /** Confidence below which `--auto` refuses a region. */
 export const AUTO_MIN_CONFIDENCE = 0.4;
+/** Confidence from which an unambiguous inference is trusted without a warning. */
+export const CONFIDENT = 0.7;
 
 const hex = (n: number): string => `0x${n.toString(16)}`;
 

@@ -10,6 +10,7 @@ import { kmsgDumpReasonStr, kmsgHeaderLayout } from '../../backends/blk/zoneForm
 import { BlockHealth } from '../../zone/persistentRamZone.js';
 import { planRepair, type RepairPlan } from '../../api/repair.js';
 import { writePatchesAtomically } from '../atomicPatch.js';
+import { UsageError } from '../../errors.js';
 import { efiCheck } from './checkEfi.js';
 import { hex, table } from '../format.js';
 import type { CliIo } from '../io.js';
@@ -189,16 +190,20 @@ function blkCheck(image: BlkImage, flags: CheckFlags, io: CliIo): number {
 }
 
 export function checkCommand(imagePath: string, flags: CheckFlags, io: CliIo): number {
-  const { image, close } = openPstoreImage(imagePath, flags, { warn: (w) => io.stderr(`pstore: warning: ${w}\n`), note: (m) => io.stderr(`pstore: ${m}\n`) });
+  const { image, close, fits } = openPstoreImage(imagePath, flags, { warn: (w) => io.stderr(`pstore: warning: ${w}\n`), note: (m) => io.stderr(`pstore: ${m}\n`) });
   try {
     if (image.kind === 'blk') {
       if (flags.repair) io.stderr('pstore: --repair: pstore/blk zones carry no ECC: nothing can be repaired\n');
-      return blkCheck(image, flags, io);
+      const code = blkCheck(image, flags, io);
+      if (!fits) io.stderr('pstore: the layout does not fit the image (see the warning)\n');
+      return fits ? code : 1;
     }
     if (image.kind === 'efi') {
       if (flags.repair) io.stderr('pstore: --repair: a variable store carries no ECC: nothing can be repaired\n');
       return efiCheck(image, Boolean(flags.json), io);
     }
+    // A layout that does not fit the image checks nothing: it fails (the warning said which layout fits).
+    if (!fits && flags.repair) throw new UsageError('--repair: the layout does not fit the image; give the layout it fits');
     const report = checkReport(image.zones());
     if (flags.json) {
       io.stdout(JSON.stringify(report, null, 2) + '\n');
@@ -235,7 +240,8 @@ export function checkCommand(imagePath: string, flags: CheckFlags, io: CliIo): n
       return repairCommand(imagePath, image.layout.params.ecc, image.options.offset ?? 0, plan, io);
     }
     if (!report.ok) io.stderr(`pstore: ${report.bad_blocks} unrecoverable block${report.bad_blocks === 1 ? '' : 's'}\n`);
-    return report.ok ? 0 : 1;
+    else if (!fits) io.stderr('pstore: the layout does not fit the image (see the warning)\n');
+    return report.ok && fits ? 0 : 1;
   } finally {
     close();
   }

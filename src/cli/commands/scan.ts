@@ -59,6 +59,7 @@ function describeBlk(r: BlkScanRegion, n: number): string {
     `  records: ${r.records.length ? r.records.join(' ') : r.recordsError ? `(${r.recordsError})` : '(none)'}`,
   ];
   for (const note of r.notes) lines.push(`  note:    ${note}`);
+  if (r.ambiguous) for (const alt of r.alternatives) lines.push(`  AMBIGUOUS, or: ${alt}`);
   lines.push(`  ${r.extractCommand}`);
   return lines.join('\n');
 }
@@ -91,6 +92,7 @@ function describe(r: ScanRegion, n: number): string {
     `  records: ${r.records.length ? r.records.join(' ') : r.recordsError ? `(${r.recordsError})` : '(none)'}`,
   ];
   for (const note of r.notes) lines.push(`  note:    ${note}`);
+  if (r.ambiguous) for (const alt of r.alternatives) lines.push(`  AMBIGUOUS, or: ${alt}`);
   lines.push(`  ${r.extractCommand}`);
   return lines.join('\n');
 }

@@ -18,7 +18,7 @@ import { PstoreError, UsageError } from '../../errors.js';
 import { openImageFile } from '../../node/fileRegion.js';
 import { MemoryRegion } from '../../region/region.js';
 import type { CliIo } from '../io.js';
-import { addAutoOption, addLayoutOptions, autoLayout, imageOptions, type LayoutFlags } from '../layoutOptions.js';
+import { addAutoOption, addLayoutOptions, ambiguityWarning, autoLayout, guessAlternatives, hasLayoutFlags, imageOptions, type LayoutFlags } from '../layoutOptions.js';
 
 /** The page reads the whole image into memory; larger files need --offset and --mem-size. */
 export const MAX_SERVED_BYTES = 512 * 1024 * 1024;
@@ -117,11 +117,19 @@ function defaultOpener(url: string): void {
 /** Reads the bytes to serve and the page's starting layout. */
 function prepareImage(imagePath: string, given: ViewFlags, io: CliIo): { bytes: Uint8Array; info: ServedInfo } {
   let flags = given;
-  if (flags.auto) {
+  if (flags.auto || !hasLayoutFlags(flags)) {
     // The page then starts on the inferred layout (a window of the file when it is large).
-    const auto = autoLayout(imagePath, flags, { backends: ['ramoops'] });
-    io.stderr(`pstore: ${auto.message}\n`);
-    flags = auto.flags;
+    // Without flags and nothing found, the page shows the bytes and its own detection.
+    try {
+      const auto = autoLayout(imagePath, flags, { backends: ['ramoops'], implicit: !flags.auto });
+      io.stderr(`pstore: ${auto.message}\n`);
+      const alternatives = guessAlternatives(auto.region);
+      if (alternatives.length) io.stderr(`pstore: warning: ${ambiguityWarning(alternatives)}\n`);
+      flags = auto.flags;
+    } catch (e) {
+      if (flags.auto || !(e instanceof PstoreError) || e instanceof UsageError) throw e;
+      io.stderr(`pstore: ${e.message.replace(/; give the layout flags.*$/, '')}: the page detects the layout\n`);
+    }
   }
   const opts = imageOptions(flags);
   const explicit = LAYOUT_KEYS.some((k) => flags[k] !== undefined);
