@@ -8,13 +8,14 @@
 #          parameters instead of ramoops; crash mode then waits for the
 #          deferred flush (best_effort writes Oopses from a workqueue);
 #          pstore is mounted first, else pstore/zone never writes
+#   hx.efi=1 : efi-pstore (UEFI variables; boot under OVMF) instead of ramoops
 # Captured data goes to /dev/ttyS1 in frames; the console stays for humans.
 export PATH=/bin
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
 
-MODE=; MARKER=; END=panic; RAMOOPS=; PBLK=; FILLER=0; LINES=0; OOPS=0; ERASE=0
+MODE=; MARKER=; END=panic; RAMOOPS=; PBLK=; EFI=0; FILLER=0; LINES=0; OOPS=0; ERASE=0
 for arg in $(cat /proc/cmdline); do
   case "$arg" in
     hx.mode=*) MODE=${arg#hx.mode=} ;;
@@ -22,6 +23,7 @@ for arg in $(cat /proc/cmdline); do
     hx.end=*) END=${arg#hx.end=} ;;
     hx.ramoops=*) RAMOOPS=${arg#hx.ramoops=} ;;
     hx.pblk=*) PBLK=${arg#hx.pblk=} ;;
+    hx.efi=*) EFI=${arg#hx.efi=} ;;
     hx.filler=*) FILLER=${arg#hx.filler=} ;;
     hx.lines=*) LINES=${arg#hx.lines=} ;;
     hx.oops=*) OOPS=${arg#hx.oops=} ;;
@@ -42,7 +44,12 @@ fail() {
 
 kmsg() { echo "<$1>harness: $2" > /dev/kmsg; }
 
-if [ -n "$PBLK" ]; then
+if [ "$EFI" = 1 ]; then
+  [ -d /sys/firmware/efi ] || fail "not booted through UEFI (no /sys/firmware/efi)"
+  insmod /lib/modules/efi-pstore.ko || fail "insmod efi-pstore"
+  [ "$(cat /sys/module/pstore/parameters/backend 2>/dev/null)" = efi ] ||
+    fail "efi-pstore did not register: $(dmesg | grep -iE 'pstore|efi' | tail -2 | tr '\n' ' ')"
+elif [ -n "$PBLK" ]; then
   for m in virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci virtio_blk pstore_zone; do
     insmod /lib/modules/$m.ko || fail "insmod $m"
   done
@@ -121,7 +128,7 @@ for f in /sys/fs/pstore/*; do
   base64 "$f" > "$OUT"
   echo "==END==" > "$OUT"
 done
-for p in /sys/module/ramoops/parameters/* /sys/module/pstore_blk/parameters/* /sys/module/pstore/parameters/* /sys/module/printk/parameters/*; do
+for p in /sys/module/ramoops/parameters/* /sys/module/pstore_blk/parameters/* /sys/module/efi_pstore/parameters/* /sys/module/pstore/parameters/* /sys/module/printk/parameters/*; do
   [ -f "$p" ] && echo "==PARAM ${p#/sys/module/} $(cat "$p" 2>/dev/null)==" > "$OUT"
 done
 echo "==UPTIME $(cut -d" " -f1 /proc/uptime)==" > "$OUT"

@@ -28,6 +28,9 @@ export const BLK_MODULES: readonly (readonly [string, string])[] = [
   ['fs/pstore/pstore_blk.ko', 'pstore_blk.ko'],
 ];
 
+/** efi-pstore (no module dependencies: the efivars core is built in); hx.efi=1 loads it. */
+export const EFI_MODULE = ['drivers/firmware/efi/efi-pstore.ko', 'efi-pstore.ko'] as const;
+
 /** Host inputs of a guest: the kernel to boot and where its modules live. */
 export interface GuestKernel {
   kernel: string;
@@ -95,9 +98,9 @@ export function guestInitramfs(g: GuestKernel): string {
   const ramoops = readModule(g.modulesDir, 'fs/pstore/ramoops.ko');
   const init = readFileSync(join(HERE, 'guest-init.sh'));
   const oopsSource = readModule(g.modulesDir, 'lib/test_user_copy.ko');
-  // pstore/blk on a virtio disk, in load order (hx.pblk=…).
-  const blkModules = BLK_MODULES.map(([rel, name]) => ({ name, data: readModule(g.modulesDir, rel) }));
-  const key = sha256(BUILDER_VERSION, busybox, rs, ramoops, init, oopsSource, readFileSync(join(HERE, 'oops-module.ts')), ...blkModules.map((m) => m.data)).slice(0, 16);
+  // pstore/blk on a virtio disk, in load order (hx.pblk=…), and efi-pstore (hx.efi=1).
+  const moreModules = [...BLK_MODULES, EFI_MODULE].map(([rel, name]) => ({ name, data: readModule(g.modulesDir, rel) }));
+  const key = sha256(BUILDER_VERSION, busybox, rs, ramoops, init, oopsSource, readFileSync(join(HERE, 'oops-module.ts')), ...moreModules.map((m) => m.data)).slice(0, 16);
   mkdirSync(VM_CACHE, { recursive: true });
   const out = join(VM_CACHE, `initramfs-${g.release}-${key}.cpio.gz`);
   if (existsSync(out)) return out;
@@ -117,7 +120,7 @@ export function guestInitramfs(g: GuestKernel): string {
     { kind: 'file', path: 'lib/modules/reed_solomon.ko', data: rs },
     { kind: 'file', path: 'lib/modules/ramoops.ko', data: ramoops },
     { kind: 'file', path: 'init', data: init, mode: 0o755 },
-    ...blkModules.map((m): CpioEntry => ({ kind: 'file', path: `lib/modules/${m.name}`, data: m.data })),
+    ...moreModules.map((m): CpioEntry => ({ kind: 'file', path: `lib/modules/${m.name}`, data: m.data })),
   ];
   for (let i = 1; i <= MAX_OOPS; i++) {
     entries.push({ kind: 'file', path: `lib/modules/hx_oops${i}.ko`, data: buildOopsModule(oopsSource, `hx_oops${i}`) });
