@@ -6,9 +6,15 @@ import { RamoopsImage } from '../api/ramoopsImage.js';
 import { CorruptImageError, PstoreError } from '../errors.js';
 import { MemoryRegion } from '../region/region.js';
 import { scanBlockHealth } from '../zone/persistentRamZone.js';
-import { HEALTH_UNCHECKED, type DecodeFailure, type FileModel, type ImageModel, type LayoutChoice, type ZoneModel } from './model.js';
+import { decodeBlk } from './decodeBlk.js';
+import { fileModel, HEALTH_UNCHECKED, type DecodeFailure, type FileModel, type ImageModel, type LayoutChoice, type RamoopsModel, type ZoneModel } from './model.js';
 
+/** The model of `bytes` read as the backend `choice` names. */
 export function decodeImage(bytes: Uint8Array, choice: LayoutChoice): ImageModel {
+  return choice.backend === 'blk' ? decodeBlk(bytes, choice) : decodeRamoops(bytes, choice);
+}
+
+export function decodeRamoops(bytes: Uint8Array, choice: LayoutChoice): RamoopsModel {
   const t0 = Date.now();
   const image = new RamoopsImage(new MemoryRegion(bytes), {
     params: choice.params,
@@ -42,19 +48,10 @@ export function decodeImage(bytes: Uint8Array, choice: LayoutChoice): ImageModel
       noKmsgHeader: r.noKmsgHeader,
     };
   });
-  const files: FileModel[] = image.files().map((f) => ({
-    name: f.name,
-    type: f.type,
-    id: f.id,
-    content: f.content,
-    mtime: f.mtime,
-    compressed: f.compressed,
-    compression: f.compression,
-    ecc: f.ecc,
-    zones: f.record.zones,
-  }));
+  const files: FileModel[] = image.files().map(fileModel);
   const l = image.layout;
   return {
+    backend: 'ramoops',
     imageSize: bytes.length,
     offset: choice.offset ?? 0,
     params: l.params,

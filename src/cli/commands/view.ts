@@ -11,14 +11,16 @@ import type { AddressInfo } from 'node:net';
 import { basename, dirname, extname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Option, type Command } from 'commander';
+import { BlkImage } from '../../api/blkImage.js';
 import { RamoopsImage } from '../../api/ramoopsImage.js';
+import type { BlkModuleParams } from '../../backends/blk/layout.js';
 import type { RamoopsParams } from '../../backends/ramoops/layout.js';
 import type { CompressorName } from '../../core/compress/types.js';
 import { PstoreError, UsageError } from '../../errors.js';
 import { openImageFile } from '../../node/fileRegion.js';
 import { MemoryRegion } from '../../region/region.js';
 import type { CliIo } from '../io.js';
-import { addAutoOption, addLayoutOptions, autoLayout, imageOptions, type LayoutFlags } from '../layoutOptions.js';
+import { addAutoOption, addLayoutOptions, autoLayout, blkImageOptions, imageOptions, resolveBackend, type LayoutFlags } from '../layoutOptions.js';
 
 /** The page reads the whole image into memory; larger files need --offset and --mem-size. */
 export const MAX_SERVED_BYTES = 512 * 1024 * 1024;
@@ -30,9 +32,14 @@ export interface ViewFlags extends LayoutFlags {
   open?: boolean;
 }
 
-/** The layout the page starts with (RamoopsImageOptions without symbols). */
+/** The layout the page starts with (RamoopsImageOptions / BlkImageOptions without symbols). */
 export interface ServedChoice {
+  /** Default ramoops. */
+  backend?: 'ramoops' | 'blk';
   params: Partial<RamoopsParams>;
+  /** pstore_blk parameters (KiB). */
+  blk?: BlkModuleParams;
+  deviceSize?: number;
   kernel?: string;
   arch?: string;
   ftraceCpus?: number;
@@ -66,7 +73,7 @@ export interface ViewServer {
   close(): Promise<void>;
 }
 
-const LAYOUT_KEYS: (keyof LayoutFlags)[] = ['memSize', 'recordSize', 'consoleSize', 'ftraceSize', 'pmsgSize', 'ecc', 'maxReason', 'ftraceCpus', 'kernel', 'arch', 'offset', 'params'];
+const LAYOUT_KEYS: (keyof LayoutFlags)[] = ['backend', 'memSize', 'recordSize', 'kmsgSize', 'consoleSize', 'ftraceSize', 'pmsgSize', 'ecc', 'maxReason', 'ftraceCpus', 'kernel', 'arch', 'offset', 'params'];
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -119,17 +126,17 @@ function prepareImage(imagePath: string, given: ViewFlags, io: CliIo): { bytes: 
   let flags = given;
   if (flags.auto) {
     // The page then starts on the inferred layout (a window of the file when it is large).
-    const auto = autoLayout(imagePath, flags, { backends: ['ramoops'] });
+    const auto = autoLayout(imagePath, flags);
     io.stderr(`pstore: ${auto.message}\n`);
     flags = auto.flags;
   }
-  const opts = imageOptions(flags);
   const explicit = LAYOUT_KEYS.some((k) => flags[k] !== undefined);
+  const start = explicit ? startChoice(flags) : null;
   const file = openImageFile(imagePath);
   try {
-    if (file.size === 0) throw new PstoreError(`'${imagePath}' is empty: not a ramoops image`);
-    const offset = opts.offset ?? 0;
-    const memSize = opts.params?.mem_size;
+    if (file.size === 0) throw new PstoreError(`'${imagePath}' is empty: not a pstore image`);
+    const offset = start?.offset ?? 0;
+    const memSize = start?.backend === 'blk' ? start.deviceSize : start?.params.mem_size;
     let window: ServedInfo['window'] = null;
     let bytes: Uint8Array;
     if (file.size <= MAX_SERVED_BYTES) {
@@ -143,13 +150,12 @@ function prepareImage(imagePath: string, given: ViewFlags, io: CliIo): { bytes: 
       bytes = file.read(offset, memSize);
       window = { offset, size: memSize };
     }
-    const choice: ServedChoice | null = explicit
-      ? { params: opts.params ?? {}, kernel: opts.kernel, arch: opts.arch, ftraceCpus: opts.ftraceCpus, offset: window ? 0 : offset, compress: opts.compress }
-      : null;
+    const choice: ServedChoice | null = start && { ...start, offset: window ? 0 : offset };
     if (choice) {
       // A bad layout is shown on the page (where it can be fixed); say so here too.
       try {
-        new RamoopsImage(new MemoryRegion(bytes), choice);
+        if (choice.backend === 'blk') new BlkImage(new MemoryRegion(bytes), { ...choice, params: choice.blk });
+        else new RamoopsImage(new MemoryRegion(bytes), choice);
       } catch (e) {
         if (!(e instanceof PstoreError)) throw e;
         io.stderr(`pstore: warning: ${e.message} (the page shows this; fix the layout there)\n`);
@@ -159,6 +165,16 @@ function prepareImage(imagePath: string, given: ViewFlags, io: CliIo): { bytes: 
   } finally {
     file.close();
   }
+}
+
+/** The page's starting layout for explicit layout flags (either backend). */
+function startChoice(flags: ViewFlags): ServedChoice {
+  if (resolveBackend(flags) === 'blk') {
+    const o = blkImageOptions(flags);
+    return { backend: 'blk', params: {}, blk: o.params, deviceSize: o.deviceSize, kernel: o.kernel, arch: o.arch, ftraceCpus: o.ftraceCpus, offset: o.offset, compress: flags.compress };
+  }
+  const o = imageOptions(flags);
+  return { params: o.params ?? {}, kernel: o.kernel, arch: o.arch, ftraceCpus: o.ftraceCpus, offset: o.offset, compress: o.compress };
 }
 
 function parsePort(text: string | undefined): number {
@@ -254,8 +270,8 @@ export async function viewCommand(imagePath: string, flags: ViewFlags, io: CliIo
 export function registerView(program: Command, io: CliIo, done: (code: number) => void): void {
   const cmd = program
     .command('view')
-    .description('open the image in the web viewer (served on 127.0.0.1 only): zone map, ECC health, records')
-    .argument('<image>', 'ramoops region, RAM dump (with --offset) or device')
+    .description('open the image in the web viewer (served on 127.0.0.1 only): zone or device map, ECC health, records')
+    .argument('<image>', 'ramoops region, RAM dump (with --offset), or pstore/blk device image (--backend blk)')
     .option('--port <n>', 'TCP port on 127.0.0.1 (default: any free port)')
     .option('--no-open', 'print the URL without opening a browser');
   addLayoutOptions(cmd);
