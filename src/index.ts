@@ -35,6 +35,15 @@ export {
   type WriteImageOptions,
 } from './api/writeImage.js';
 export type { PstoreImage, PstoreImageKind } from './api/image.js';
+export {
+  openImage,
+  type AnyPstoreImage,
+  type AutoImageOptions,
+  type ExplicitImageOptions,
+  type ImageBackend,
+  type OpenedPstoreImage,
+  type OpenImageOptions,
+} from './api/openImage.js';
 export { BlkImage, blkDefaultParams, type BlkImageOptions, type BlkZoneReport } from './api/blkImage.js';
 export {
   createBlk,

@@ -7,8 +7,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { Option, type Command } from 'commander';
-import { BlkImage, type BlkImageOptions } from '../api/blkImage.js';
-import { RamoopsImage, type RamoopsImageOptions } from '../api/ramoopsImage.js';
+import type { BlkImageOptions } from '../api/blkImage.js';
+import type { ExplicitImageOptions } from '../api/openImage.js';
+import type { RamoopsImageOptions } from '../api/ramoopsImage.js';
 import type { BlkModuleParams } from '../backends/blk/layout.js';
 import { blkParamsFromObject, isBlkParamsObject, parseKiB, type BlkParamsJson } from '../backends/blk/params.js';
 import { ARCH_NAMES } from '../backends/ramoops/arch.js';
@@ -17,11 +18,13 @@ import type { RamoopsParams } from '../backends/ramoops/layout.js';
 import { paramsFromObject, parseSize } from '../backends/ramoops/params.js';
 import { compressorNames } from '../core/compress/registry.js';
 import { SymbolMap } from '../core/ftrace.js';
-import { LayoutError, PstoreError, UsageError } from '../errors.js';
-import { describeFsError, openImageFile, type FileRegion } from '../node/fileRegion.js';
+import { PstoreError, UsageError } from '../errors.js';
+import { describeFsError } from '../node/fileRegion.js';
+import { openImagePath, type OpenedPstoreFile } from '../node/openImagePath.js';
 import { scanFile } from '../node/scanFile.js';
+import { chooseLayout } from '../scan/chooseLayout.js';
+import type { BlkScanRegion, ScanRegion } from '../scan/index.js';
 import { hex } from './format.js';
-import { AUTO_MIN_CONFIDENCE, bestAnyRegion, type BlkScanRegion, type ScanRegion } from '../scan/index.js';
 
 /** Raw layout flags as commander hands them over (strings, unparsed). */
 export interface LayoutFlags {
@@ -266,71 +269,31 @@ export function imageOptions(flags: LayoutFlags & ReadFlags): RamoopsImageOption
   };
 }
 
-export interface OpenedImage {
-  image: RamoopsImage;
-  file: FileRegion;
-  close(): void;
-}
-
-/**
- * Opens IMAGE with the command's flags: read-only unless `write`. Layout
- * warnings (rounding, unused space) go to `warn`.
- */
-export function openImage(path: string, flags: LayoutFlags & ReadFlags, options: { write?: boolean; warn?: (msg: string) => void } = {}): OpenedImage {
-  const opts = imageOptions(flags);
-  const file = openImageFile(path, { write: options.write });
-  try {
-    if (file.size === 0) throw new PstoreError(`'${path}' is empty: not a ramoops image`);
-    const memSize = opts.params?.mem_size;
-    const offset = opts.offset ?? 0;
-    if (memSize !== undefined && offset + memSize > file.size) {
-      throw new LayoutError(
-        `'${path}' has ${file.size} bytes but the layout needs 0x${(offset + memSize).toString(16)} (mem_size 0x${memSize.toString(16)} at offset 0x${offset.toString(16)}): truncated image or wrong --mem-size/--offset`,
-      );
-    }
-    const image = new RamoopsImage(file, opts);
-    if (options.warn) for (const w of image.layout.warnings) options.warn(w);
-    return { image, file, close: () => file.close() };
-  } catch (e) {
-    file.close();
-    throw e;
-  }
-}
-
-export interface OpenedAnyImage {
-  image: RamoopsImage | BlkImage;
-  file: FileRegion;
-  close(): void;
+/** The explicit layout the flags describe, as openImage takes it. */
+export function explicitImageOptions(flags: LayoutFlags & ReadFlags): ExplicitImageOptions {
+  return resolveBackend(flags) === 'blk' ? { backend: 'blk', ...blkImageOptions(flags) } : { backend: 'ramoops', ...imageOptions(flags) };
 }
 
 /**
  * Opens IMAGE as the backend the flags name (ramoops or pstore/blk): what
- * the read commands use. Discriminate on `image.kind`. With `--auto` the
- * layout comes from a scan of the file, and `note` hears what was inferred.
+ * the read and write commands use. Discriminate on `image.kind`. With
+ * `--auto` the layout comes from a scan of the file, and `note` hears what
+ * was inferred. Layout warnings (rounding, unused space) go to `warn`.
  */
 export function openPstoreImage(
   path: string,
   flags: LayoutFlags & ReadFlags,
   options: { write?: boolean; warn?: (msg: string) => void; note?: (msg: string) => void } = {},
-): OpenedAnyImage {
+): OpenedPstoreFile {
   if (flags.auto) {
     if (options.write) throw new UsageError('--auto is for reading; give the layout flags to write');
     const auto = autoLayout(path, flags);
     (options.note ?? options.warn)?.(auto.message);
     flags = auto.flags;
   }
-  if (resolveBackend(flags) === 'ramoops') return openImage(path, flags, options);
-  const opts = blkImageOptions(flags);
-  const file = openImageFile(path, { write: options.write });
-  try {
-    if (file.size === 0) throw new PstoreError(`'${path}' is empty: not a pstore/blk device image`);
-    const image = new BlkImage(file, opts);
-    if (options.warn && image.layout.unused) options.warn(`${image.layout.unused} bytes at the end of the device are not used by any zone`);
-    return { image, file, close: () => file.close() };
-  } catch (e) {
-    file.close();
-    throw e;
-  }
+  const opened = openImagePath(path, explicitImageOptions(flags), { write: options.write });
+  if (options.warn) for (const w of opened.warnings) options.warn(w);
+  return opened;
 }
 
 // ---- --auto: the layout from a scan of the file ----
@@ -455,27 +418,10 @@ export function autoLayout<F extends LayoutFlags>(
     const err = describeFsError(e, 'read', path);
     throw err instanceof PstoreError ? err : e;
   }
-  const ramoops = backends.includes('ramoops') ? scan.regions : [];
-  const blk = backends.includes('blk') ? scan.blkRegions : [];
-  const trustedCount = [...ramoops, ...blk].filter((r) => r.confidence >= AUTO_MIN_CONFIDENCE).length;
-  const best =
-    bestAnyRegion(
-      ramoops.filter((r) => !r.truncated),
-      blk.filter((r) => !r.truncated),
-    ) ?? bestAnyRegion(ramoops, blk);
-  if (!best) {
-    const top = [...ramoops, ...blk].reduce<ScanRegion | BlkScanRegion | null>((a, r) => (!a || r.confidence > a.confidence ? r : a), null);
-    throw new PstoreError(
-      `--auto: no ramoops region found in '${path}' with confidence >= ${AUTO_MIN_CONFIDENCE}` +
-        (top ? ` (best candidate at ${hex(top.offset)}: confidence ${top.confidence.toFixed(2)})` : ` (${scan.candidates.length + scan.blkCandidates.length} zone header candidates)`) +
-        (backends.includes('blk') ? ', nor a pstore/blk device' : '') +
-        '; give the layout flags (pstore scan lists what was found)',
-    );
-  }
-  const what = best.backend === 'blk' ? 'pstore/blk device' : 'ramoops region';
-  if (best.truncated) throw new PstoreError(`--auto: the ${what} at ${hex(best.offset)} in '${path}' runs past the end of the file (truncated dump?); pstore scan shows what was found`);
+  const chosen = chooseLayout(scan, { backends, dumpName: path });
+  const best = chosen.region;
   const kernel = flags.kernel !== undefined && flags.kernel !== best.kernel ? `kernel ${flags.kernel} (--kernel; inferred ${best.kernel})` : `kernel ${best.kernel}`;
-  const others = trustedCount - 1;
+  const others = chosen.others;
   const tail = others > 0 ? `; ${others} other region${others === 1 ? '' : 's'} found (pstore scan lists them)` : '';
   let layout: LayoutFlags;
   let message: string;

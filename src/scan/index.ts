@@ -10,13 +10,12 @@ export {
   blkRegionImageOptions,
   extractCommand,
   findCandidates,
-  inferAnyLayout,
   inferLayout,
   regionImageOptions,
   scanDump,
-  type AnyInferredLayout,
   type BlkScanRegion,
   type ScanOptions,
   type ScanRegion,
   type ScanResult,
 } from './scanDump.js';
+export { chooseLayout, type ChosenLayout, type ScanBackend } from './chooseLayout.js';

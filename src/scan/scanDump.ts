@@ -215,23 +215,3 @@ export function inferLayout(source: Region | Uint8Array, minConfidence = AUTO_MI
   const best = bestRegion(inferRegions(dump, finder.finish()), minConfidence);
   return best ? { ...regionImageOptions(best), confidence: best.confidence } : null;
 }
-
-/** An inferred layout of either backend, as image options. */
-export type AnyInferredLayout = (({ backend: 'ramoops' } & RamoopsImageOptions) | ({ backend: 'blk' } & BlkImageOptions)) & { confidence: number };
-
-/**
- * The layout of the most trusted ramoops region or pstore/blk device in
- * `source` (complete ones first, as `--auto` picks), or null when nothing
- * reaches `minConfidence`.
- */
-export function inferAnyLayout(source: Region | Uint8Array, minConfidence = AUTO_MIN_CONFIDENCE): AnyInferredLayout | null {
-  const dump = asRegion(source);
-  const finder = findCandidates(dump);
-  const ramoops = inferRegions(dump, finder.finish());
-  const blk = inferBlkRegions(dump, finder.blkCandidates);
-  const whole = <T extends { truncated: boolean }>(rs: T[]): T[] => rs.filter((r) => !r.truncated);
-  const best = bestAnyRegion(whole(ramoops), whole(blk), minConfidence) ?? bestAnyRegion(ramoops, blk, minConfidence);
-  if (!best) return null;
-  if ('backend' in best && best.backend === 'blk') return { backend: 'blk', ...blkRegionImageOptions(best), confidence: best.confidence };
-  return { backend: 'ramoops', ...regionImageOptions(best as InferredRegion), confidence: best.confidence };
-}

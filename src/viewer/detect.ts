@@ -1,16 +1,19 @@
 /**
  * Which kind of image a file is, and its layout: src/scan finds ramoops
- * regions and pstore/blk devices by their zone headers. The scanner is
- * loaded only when asked (its own chunk).
+ * regions and pstore/blk devices by their zone headers and chooseLayout
+ * picks the one `--auto` would. The scanner is loaded only when asked (its
+ * own chunk).
  */
-import type { AnyInferredLayout } from '../scan/index.js';
+import { PstoreError } from '../errors.js';
+import type { ChosenLayout } from '../scan/index.js';
 import type { BackendKind, LayoutChoice } from './model.js';
 
-/** The form's layout for what the scan inferred. */
-export function choiceFromInferred(found: AnyInferredLayout): LayoutChoice {
-  const common = { kernel: found.kernel, arch: found.arch, ftraceCpus: found.ftraceCpus, offset: found.offset };
-  if (found.backend === 'blk') return { backend: 'blk', params: {}, blk: found.params, deviceSize: found.deviceSize, ...common };
-  return { backend: 'ramoops', params: found.params ?? {}, ...common };
+/** The form's layout for what the scan chose. */
+export function choiceFromChosen(chosen: ChosenLayout): LayoutChoice {
+  const o = chosen.options;
+  const common = { kernel: o.kernel, arch: o.arch, ftraceCpus: o.ftraceCpus, offset: o.offset };
+  if (chosen.backend === 'blk') return { backend: 'blk', params: {}, blk: chosen.options.params, deviceSize: chosen.options.deviceSize, ...common };
+  return { backend: 'ramoops', params: chosen.options.params ?? {}, ...common };
 }
 
 export interface Detection {
@@ -21,8 +24,14 @@ export interface Detection {
 }
 
 export async function detectLayout(bytes: Uint8Array): Promise<Detection> {
-  const { inferAnyLayout } = await import('../scan/index.js');
-  const found = inferAnyLayout(bytes);
-  if (!found) return { choice: null, source: 'none', kind: null };
-  return { choice: choiceFromInferred(found), source: 'scan', kind: found.backend };
+  const { chooseLayout, scanDump } = await import('../scan/index.js');
+  let chosen: ChosenLayout;
+  try {
+    chosen = chooseLayout(scanDump(bytes));
+  } catch (e) {
+    // Nothing convincing (or only a truncated region): the page falls back to the defaults.
+    if (e instanceof PstoreError) return { choice: null, source: 'none', kind: null };
+    throw e;
+  }
+  return { choice: choiceFromChosen(chosen), source: 'scan', kind: chosen.backend };
 }

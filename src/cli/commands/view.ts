@@ -11,8 +11,7 @@ import type { AddressInfo } from 'node:net';
 import { basename, dirname, extname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Option, type Command } from 'commander';
-import { BlkImage } from '../../api/blkImage.js';
-import { RamoopsImage } from '../../api/ramoopsImage.js';
+import { openImage } from '../../api/openImage.js';
 import type { BlkModuleParams } from '../../backends/blk/layout.js';
 import type { RamoopsParams } from '../../backends/ramoops/layout.js';
 import type { CompressorName } from '../../core/compress/types.js';
@@ -20,7 +19,7 @@ import { PstoreError, UsageError } from '../../errors.js';
 import { openImageFile } from '../../node/fileRegion.js';
 import { MemoryRegion } from '../../region/region.js';
 import type { CliIo } from '../io.js';
-import { addAutoOption, addLayoutOptions, autoLayout, blkImageOptions, imageOptions, resolveBackend, type LayoutFlags } from '../layoutOptions.js';
+import { addAutoOption, addLayoutOptions, autoLayout, explicitImageOptions, type LayoutFlags } from '../layoutOptions.js';
 
 /** The page reads the whole image into memory; larger files need --offset and --mem-size. */
 export const MAX_SERVED_BYTES = 512 * 1024 * 1024;
@@ -154,8 +153,7 @@ function prepareImage(imagePath: string, given: ViewFlags, io: CliIo): { bytes: 
     if (choice) {
       // A bad layout is shown on the page (where it can be fixed); say so here too.
       try {
-        if (choice.backend === 'blk') new BlkImage(new MemoryRegion(bytes), { ...choice, params: choice.blk });
-        else new RamoopsImage(new MemoryRegion(bytes), choice);
+        openImage(new MemoryRegion(bytes), choice.backend === 'blk' ? { ...choice, backend: 'blk', params: choice.blk } : { ...choice, backend: 'ramoops' }, imagePath);
       } catch (e) {
         if (!(e instanceof PstoreError)) throw e;
         io.stderr(`pstore: warning: ${e.message} (the page shows this; fix the layout there)\n`);
@@ -169,12 +167,10 @@ function prepareImage(imagePath: string, given: ViewFlags, io: CliIo): { bytes: 
 
 /** The page's starting layout for explicit layout flags (either backend). */
 function startChoice(flags: ViewFlags): ServedChoice {
-  if (resolveBackend(flags) === 'blk') {
-    const o = blkImageOptions(flags);
-    return { backend: 'blk', params: {}, blk: o.params, deviceSize: o.deviceSize, kernel: o.kernel, arch: o.arch, ftraceCpus: o.ftraceCpus, offset: o.offset, compress: flags.compress };
-  }
-  const o = imageOptions(flags);
-  return { params: o.params ?? {}, kernel: o.kernel, arch: o.arch, ftraceCpus: o.ftraceCpus, offset: o.offset, compress: o.compress };
+  const o = explicitImageOptions(flags);
+  const common = { kernel: o.kernel, arch: o.arch, ftraceCpus: o.ftraceCpus, offset: o.offset, compress: o.compress };
+  if (o.backend === 'blk') return { backend: 'blk', params: {}, blk: o.params, deviceSize: o.deviceSize, ...common };
+  return { params: o.params ?? {}, ...common };
 }
 
 function parsePort(text: string | undefined): number {
