@@ -26,10 +26,10 @@ function kfile(view: KernelView, name: string): string {
 
 /** Boot the kernel on an image of ours and hold it to our prediction. */
 async function kernelAgrees(b: BuiltImage): Promise<KernelView> {
-  const ours = ourFiles(b.image, b.params, b.compress);
+  const ours = ourFiles(b.image, b.params, b.compress, b.kernel);
   assert.deepEqual(ours.map((f) => f.name), b.expect.names, 'our reader on our own image');
-  const view = await kernelRead(b.image, b.params, { compress: b.compress });
-  boots.push(`read ${b.name}: ${view.bootSeconds.toFixed(1)} s`);
+  const view = await kernelRead(b.image, b.params, { compress: b.compress, kernel: b.kernel });
+  boots.push(`read ${b.name} (${b.kernel}): ${view.bootSeconds.toFixed(1)} s`);
   assert.deepEqual(view.files.map((f) => f.name).sort(), [...b.expect.names].sort(), view.pstoreLog.join('\n'));
   assert.deepEqual(diffKernelFiles(view.files, ours), []);
   assert.deepEqual(regionAfterDiffs(view, b.image, b.params), []);
