@@ -41,7 +41,7 @@ export function pstoreFiles(backend: PstoreBackend, options: PstoreFsOptions): P
   const files: PstoreFile[] = [];
   const seen = new Set<string>();
   for (const record of backend.read()) {
-    const key = `${record.type}/${record.id}`;
+    const key = `${record.type}/${record.idText ?? record.id}`;
     if (seen.has(key)) continue;
     seen.add(key);
     files.push(recordToFile(backend.name, record, options));
@@ -77,7 +77,7 @@ export function recordToFile(backendName: string, record: BackendRecord, options
     content = concat(record.data, notice);
   }
   return {
-    name: pstoreFileName(record.type, backendName, record.id, stillCompressed),
+    name: pstoreFileName(record.type, backendName, record.idText ?? record.id, stillCompressed),
     type: record.type,
     id: record.id,
     backend: backendName,
