@@ -7,11 +7,14 @@ import { CorruptImageError, PstoreError } from '../errors.js';
 import { MemoryRegion } from '../region/region.js';
 import { scanBlockHealth } from '../zone/persistentRamZone.js';
 import { decodeBlk } from './decodeBlk.js';
+import { decodeEfi } from './decodeEfi.js';
 import { fileModel, HEALTH_UNCHECKED, type DecodeFailure, type FileModel, type ImageModel, type LayoutChoice, type RamoopsModel, type ZoneModel } from './model.js';
 
 /** The model of `bytes` read as the backend `choice` names. */
 export function decodeImage(bytes: Uint8Array, choice: LayoutChoice): ImageModel {
-  return choice.backend === 'blk' ? decodeBlk(bytes, choice) : decodeRamoops(bytes, choice);
+  if (choice.backend === 'blk') return decodeBlk(bytes, choice);
+  if (choice.backend === 'efi') return decodeEfi(bytes, choice);
+  return decodeRamoops(bytes, choice);
 }
 
 export function decodeRamoops(bytes: Uint8Array, choice: LayoutChoice): RamoopsModel {

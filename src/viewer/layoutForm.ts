@@ -31,10 +31,14 @@ const BLK_FIELDS = [
   ['max_reason', '2', 'highest kmsg_dump reason stored'],
 ] as const;
 
+/** Backends with zones (ftrace CPUs, byte order); an EFI store has neither. */
+const ZONED: readonly BackendKind[] = ['ramoops', 'blk'];
+
 /** The backend selector's tooltip. */
 const BACKEND_TITLES: Record<BackendKind, string> = {
   ramoops: 'ramoops: persistent RAM region',
   blk: 'pstore/blk: zones on a block device or flash image',
+  efi: 'efi: efi-pstore variables in a UEFI variable store (OVMF_VARS.fd, NVRAM)',
 };
 
 /** As the registry lists them; kept here so the page's main bundle carries no decompressor. */
@@ -77,15 +81,15 @@ export interface LayoutForm {
 
 export function createLayoutForm(onApply: (c: LayoutChoice) => void, onParamsFile: (f: File) => void, onDetect: () => void): LayoutForm {
   const inputs = new Map<string, HTMLInputElement | HTMLSelectElement>();
-  /** Fields of one backend only, shown when it is selected. */
-  const only = new Map<HTMLElement, BackendKind>();
-  const field = (name: string, label: string, control: HTMLInputElement | HTMLSelectElement, title?: string, backend?: BackendKind): HTMLElement => {
+  /** Fields of some backends only, shown when one of them is selected. */
+  const only = new Map<HTMLElement, readonly BackendKind[]>();
+  const field = (name: string, label: string, control: HTMLInputElement | HTMLSelectElement, title?: string, backend?: BackendKind | readonly BackendKind[]): HTMLElement => {
     control.id = `f-${name}`;
     control.name = name;
     if (title) control.title = title;
     inputs.set(name, control);
     const el = h('div', { class: 'field' }, h('label', { for: control.id, text: label }), control);
-    if (backend) only.set(el, backend);
+    if (backend) only.set(el, typeof backend === 'string' ? [backend] : backend);
     return el;
   };
   const text = (placeholder: string): HTMLInputElement =>
@@ -97,7 +101,7 @@ export function createLayoutForm(onApply: (c: LayoutChoice) => void, onParamsFil
   };
   const backendSelect = select(BACKEND_KINDS, 'ramoops');
   const showBackend = (): void => {
-    for (const [el, b] of only) el.hidden = b !== backendSelect.value;
+    for (const [el, b] of only) el.hidden = !b.includes(backendSelect.value as BackendKind);
   };
   backendSelect.addEventListener('change', showBackend);
   const kernel = text('6.1');
@@ -124,9 +128,9 @@ export function createLayoutForm(onApply: (c: LayoutChoice) => void, onParamsFil
       ...PARAM_FIELDS.map(([name, ph, title]) => field(name, name, text(ph), title, 'ramoops')),
       field('blk-mem_size', 'device size', text('image size − offset'), 'device size in bytes', 'blk'),
       ...BLK_FIELDS.map(([name, ph, title]) => field(`blk-${name}`, name, text(ph), title, 'blk')),
-      field('ftrace_cpus', 'ftrace cpus', text('1'), 'CPUs of the crashed kernel: one ftrace zone each'),
+      field('ftrace_cpus', 'ftrace cpus', text('1'), 'CPUs of the crashed kernel: one ftrace zone each', ZONED),
       field('kernel', 'kernel', kernel, 'kernel profile: zone order and rules'),
-      field('arch', 'arch', select(ARCH_NAMES, 'x86_64')),
+      field('arch', 'arch', select(ARCH_NAMES, 'x86_64'), undefined, ZONED),
       field('offset', 'offset', text('0'), 'where the region starts inside the file'),
       field('compress', 'compress', select(['auto', 'none', ...COMPRESSORS], 'auto'), "the reading kernel's compressor"),
     ),
@@ -165,13 +169,14 @@ export function createLayoutForm(onApply: (c: LayoutChoice) => void, onParamsFil
         }
       }
       deviceSize = num('blk-mem_size');
-    } else {
+    } else if (backend === 'ramoops') {
       for (const [name] of PARAM_FIELDS) {
         const v = num(name);
         if (v !== undefined) params[name] = v;
       }
     }
-    const cpus = num('ftrace_cpus');
+    const zoned = ZONED.includes(backend);
+    const cpus = zoned ? num('ftrace_cpus') : undefined;
     return {
       backend,
       params,
@@ -179,7 +184,7 @@ export function createLayoutForm(onApply: (c: LayoutChoice) => void, onParamsFil
       deviceSize,
       ftraceCpus: cpus,
       kernel: value('kernel') || undefined,
-      arch: value('arch') || undefined,
+      arch: zoned ? value('arch') || undefined : undefined,
       offset: num('offset'),
       compress: (value('compress') || 'auto') as LayoutChoice['compress'],
     };

@@ -8,7 +8,8 @@ import { downloadAll } from './download.js';
 import { h, hex, humanSize } from './format.js';
 import { choiceFromParamsJson, createLayoutForm } from './layoutForm.js';
 import { renderBlkMap } from './blkMap.js';
-import type { DecodeFailure, ImageModel, LayoutChoice } from './model.js';
+import { renderEfiMap } from './efiMap.js';
+import type { BackendKind, DecodeFailure, ImageModel, LayoutChoice } from './model.js';
 import { renderRecordList } from './recordList.js';
 import { renderRecordView } from './recordView.js';
 import { CANCELLED, runInWorker } from './workerClient.js';
@@ -72,6 +73,8 @@ function clearViews(): void {
   $('download-all').hidden = true;
 }
 
+const KIND_NAMES: Record<BackendKind, string> = { ramoops: 'ramoops region', blk: 'pstore/blk device', efi: 'EFI variable store' };
+
 const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
 
 /** The status line's description of the image, and the map, per backend. */
@@ -82,6 +85,16 @@ function backendView(model: ImageModel): { what: string; title: string; map: HTM
       title: 'Device map',
       map: renderBlkMap(model, state.bytes, tooltip),
       problem: model.recoveryProblem && `The kernel's recovery of this device fails, so it shows no records: ${model.recoveryProblem}`,
+    };
+  }
+  if (model.backend === 'efi') {
+    const m = model.map;
+    const pstore = m.variables.filter((v) => v.isPstore && v.state === 'added').length;
+    return {
+      what: `EFI variable store (${m.store.format}, ${humanSize(m.store.size)}), ${plural(m.variables.length, 'variable')}, ${pstore} efi-pstore, ${humanSize(m.store.freeBytes)} free`,
+      title: 'Variable store',
+      map: renderEfiMap(model, state.bytes, tooltip),
+      problem: null,
     };
   }
   const problems = model.zones.reduce((n, z) => n + z.correctedBytes, 0);
@@ -153,11 +166,11 @@ async function detect(explicit: boolean): Promise<void> {
   const res = await runInWorker({ kind: 'detect', bytes: state.bytes });
   if (res.kind === 'failed' && res.failure.errorName === CANCELLED) return;
   if (res.kind === 'detected' && res.choice) {
-    state.layoutSource = `detected ${res.found === 'blk' ? 'pstore/blk device' : 'ramoops region'}`;
+    state.layoutSource = `detected ${KIND_NAMES[res.found ?? 'ramoops']}`;
     await decode(res.choice);
     return;
   }
-  const why = res.kind === 'detected' ? 'no ramoops region or pstore/blk device found' : res.kind === 'failed' ? res.failure.message : 'unexpected answer';
+  const why = res.kind === 'detected' ? 'no ramoops region, pstore/blk device or EFI variable store found' : res.kind === 'failed' ? res.failure.message : 'unexpected answer';
   if (explicit) {
     form.showError(`Detect: ${why}.`);
     setPhase(state.model ? 'ready' : 'empty');

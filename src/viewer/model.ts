@@ -4,6 +4,7 @@
  * exactly as the CLI builds `ls`/`cat`/`extract` output.
  */
 import type { BlkModuleParams, BlkZoneType } from '../backends/blk/layout.js';
+import type { EfiStoreMap } from '../backends/efi/storeMap.js';
 import type { RamoopsParams } from '../backends/ramoops/layout.js';
 import type { CompressorName } from '../core/compress/types.js';
 import type { PstoreFile, PstoreType, RecordTime, ZoneRef } from '../core/record.js';
@@ -17,9 +18,9 @@ export const HEALTH_BAD = 3;
 export const HEALTH_NAMES = ['unchecked', 'clean', 'corrected', 'bad'] as const;
 export type HealthName = (typeof HEALTH_NAMES)[number];
 
-/** The pstore backends the page reads: persistent RAM, pstore/blk devices. */
-export type BackendKind = 'ramoops' | 'blk';
-export const BACKEND_KINDS: readonly BackendKind[] = ['ramoops', 'blk'];
+/** The pstore backends the page reads: persistent RAM, pstore/blk devices, UEFI variable stores. */
+export type BackendKind = 'ramoops' | 'blk' | 'efi';
+export const BACKEND_KINDS: readonly BackendKind[] = ['ramoops', 'blk', 'efi'];
 
 /** Layout as the form edits it: RamoopsImageOptions / BlkImageOptions without symbols. */
 export interface LayoutChoice {
@@ -141,7 +142,15 @@ export interface BlkModel extends ModelBase {
   recoveryProblem: string | null;
 }
 
-export type ImageModel = RamoopsModel | BlkModel;
+export interface EfiModel extends ModelBase {
+  backend: 'efi';
+  /** The volume, the store header, every variable (file offsets) and the free space. */
+  map: EfiStoreMap;
+  /** Bytes held by deleted or half-written variables, until the firmware reclaims them. */
+  reclaimableBytes: number;
+}
+
+export type ImageModel = RamoopsModel | BlkModel | EfiModel;
 
 /** Why an image could not be shown: the error's class and one-line message. */
 export interface DecodeFailure {
