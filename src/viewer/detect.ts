@@ -10,10 +10,11 @@ import type { BackendKind, LayoutChoice } from './model.js';
 
 /** The form's layout for what the scan chose. */
 export function choiceFromChosen(chosen: ChosenLayout): LayoutChoice {
-  const o = chosen.options;
-  const common = { kernel: o.kernel, arch: o.arch, ftraceCpus: o.ftraceCpus, offset: o.offset };
-  if (chosen.backend === 'blk') return { backend: 'blk', params: {}, blk: chosen.options.params, deviceSize: chosen.options.deviceSize, ...common };
-  return { backend: 'ramoops', params: chosen.options.params ?? {}, ...common };
+  const { kernel, offset } = chosen.options;
+  if (chosen.backend === 'efi') return { backend: 'efi', params: {}, kernel, offset };
+  const { arch, ftraceCpus } = chosen.options;
+  if (chosen.backend === 'blk') return { backend: 'blk', params: {}, blk: chosen.options.params, deviceSize: chosen.options.deviceSize, kernel, arch, ftraceCpus, offset };
+  return { backend: 'ramoops', params: chosen.options.params ?? {}, kernel, arch, ftraceCpus, offset };
 }
 
 export interface Detection {

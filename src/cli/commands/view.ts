@@ -11,7 +11,7 @@ import type { AddressInfo } from 'node:net';
 import { basename, dirname, extname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Option, type Command } from 'commander';
-import { openImage } from '../../api/openImage.js';
+import { openImage, type ExplicitImageOptions } from '../../api/openImage.js';
 import type { BlkModuleParams } from '../../backends/blk/layout.js';
 import type { RamoopsParams } from '../../backends/ramoops/layout.js';
 import type { CompressorName } from '../../core/compress/types.js';
@@ -34,7 +34,7 @@ export interface ViewFlags extends LayoutFlags {
 /** The layout the page starts with (RamoopsImageOptions / BlkImageOptions without symbols). */
 export interface ServedChoice {
   /** Default ramoops. */
-  backend?: 'ramoops' | 'blk';
+  backend?: 'ramoops' | 'blk' | 'efi';
   params: Partial<RamoopsParams>;
   /** pstore_blk parameters (KiB). */
   blk?: BlkModuleParams;
@@ -153,7 +153,7 @@ function prepareImage(imagePath: string, given: ViewFlags, io: CliIo): { bytes: 
     if (choice) {
       // A bad layout is shown on the page (where it can be fixed); say so here too.
       try {
-        openImage(new MemoryRegion(bytes), choice.backend === 'blk' ? { ...choice, backend: 'blk', params: choice.blk } : { ...choice, backend: 'ramoops' }, imagePath);
+        openImage(new MemoryRegion(bytes), servedOptions(choice), imagePath);
       } catch (e) {
         if (!(e instanceof PstoreError)) throw e;
         io.stderr(`pstore: warning: ${e.message} (the page shows this; fix the layout there)\n`);
@@ -165,12 +165,20 @@ function prepareImage(imagePath: string, given: ViewFlags, io: CliIo): { bytes: 
   }
 }
 
-/** The page's starting layout for explicit layout flags (either backend). */
+/** The opener's options for what the page is told (offsets within the served bytes). */
+function servedOptions(c: ServedChoice): ExplicitImageOptions {
+  if (c.backend === 'efi') return { backend: 'efi', kernel: c.kernel, offset: c.offset, compress: c.compress };
+  if (c.backend === 'blk') return { ...c, backend: 'blk', params: c.blk };
+  return { ...c, backend: 'ramoops' };
+}
+
+/** The page's starting layout for explicit layout flags (any backend). */
 function startChoice(flags: ViewFlags): ServedChoice {
   const o = explicitImageOptions(flags);
-  const common = { kernel: o.kernel, arch: o.arch, ftraceCpus: o.ftraceCpus, offset: o.offset, compress: o.compress };
-  if (o.backend === 'blk') return { backend: 'blk', params: {}, blk: o.params, deviceSize: o.deviceSize, ...common };
-  return { params: o.params ?? {}, ...common };
+  const common = { kernel: o.kernel, offset: o.offset, compress: o.compress };
+  if (o.backend === 'efi') return { backend: 'efi', params: {}, ...common };
+  if (o.backend === 'blk') return { backend: 'blk', params: {}, blk: o.params, deviceSize: o.deviceSize, arch: o.arch, ftraceCpus: o.ftraceCpus, ...common };
+  return { params: o.params ?? {}, arch: o.arch, ftraceCpus: o.ftraceCpus, ...common };
 }
 
 function parsePort(text: string | undefined): number {
