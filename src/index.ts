@@ -102,3 +102,4 @@ export { RuntimeVariableServices, type EfiStatus } from './backends/efi/runtimeS
 export { VariableStore, type StoreVariable, type VariableStoreHeader } from './backends/efi/variableStore.js';
 export { variableState, type VariableState, type VariableHeader } from './backends/efi/variable.js';
 export { storeMap, looksLikeEfiStore, type EfiStoreMap, type EfiVariableEntry } from './backends/efi/storeMap.js';
+export { createEfiStore, dumpToEfiImage, openEfiForWrite, removeEfiRecord, type CreateEfiStoreOptions, type EfiDumpOptions, type EfiDumpSummary } from './api/efiWrite.js';

@@ -46,12 +46,14 @@ export class EfiBackend implements PstoreBackend {
   readonly name: string;
   readonly bufsize: number;
   readonly flags: BackendFlags = { dmesg: true, console: false, ftrace: false, pmsg: false };
-  /** efi-pstore takes every reason the printk core dumps by default (max_reason unset: up to OOPS unless always_kmsg_dump). */
-  readonly maxReason = KmsgDumpReason.OOPS;
+  /** efi-pstore sets no max_reason (UNDEF): kmsg_dump then admits up to OOPS, or everything with always_kmsg_dump. */
+  readonly maxReason = KmsgDumpReason.UNDEF;
   /** Set by read(): why it stopped before the end of the store, if it did. */
   readNotes: EfiReadNote[] = [];
-  /** Status of the last write, as the firmware answered. */
+  /** Status of the last write, as the firmware answered ('reserve': efi-pstore's own free-space check refused it). */
   lastWriteStatus: EfiStatus | 'reserve' | null = null;
+  /** Variable name of the last write. */
+  lastWriteName: string | null = null;
   private readonly minReserve: number;
   /** The variable each record of the last read came from, by record key. */
   private readonly lastRead = new Map<string, StoreVariable>();
@@ -70,6 +72,7 @@ export class EfiBackend implements PstoreBackend {
     this.readNotes = [];
     this.lastRead.clear();
     let prev: { units: number[]; guid: string } | null = null;
+    const seen = new Set<StoreVariable>();
     for (let n = 0; n < STOP_LOOP; n++) {
       let v: StoreVariable | EfiStatus;
       // Skip other vendors' variables, as efi_pstore_read does.
@@ -83,6 +86,13 @@ export class EfiBackend implements PstoreBackend {
         if (v !== 'not-found') this.note(null, `GetNextVariableName returned ${v}: the kernel stops reading here`);
         return;
       }
+      if (seen.has(v)) {
+        // Two live variables with one name: GetNextVariableName resumes after the first
+        // and cycles; the kernel reads the same records until stop_loop and shows no more.
+        this.note(v, `the firmware's enumeration cycles at '${v.name}' (a duplicate name): the kernel reads no further`);
+        return;
+      }
+      seen.add(v);
       const units = prev!.units;
       const parsed = parseDumpName(ucs2AsUtf8(units));
       if (!parsed) {
@@ -135,6 +145,7 @@ export class EfiBackend implements PstoreBackend {
     const type = PSTORE_TYPES.indexOf(record.type);
     const name = dumpVariableName(type, record.part, record.count, record.time.sec, record.compressed);
     const data = record.data.subarray(0, Math.min(record.data.length, this.bufsize));
+    this.lastWriteName = name;
     // efivar_set_variable_locked → check_var_size: x86 keeps EFI_MIN_RESERVE free (u64 arithmetic).
     if (data.length > 0) {
       const size = BigInt(data.length + (name.length + 1) * 2);

@@ -27,6 +27,8 @@ const key = (units: readonly number[], guid: string): string => `${guid}/${units
 
 export class RuntimeVariableServices {
   readonly hwErrStorageSize: number;
+  /** Name+GUID key of each variable, computed once (names never change in place). */
+  private readonly keys = new WeakMap<StoreVariable, string>();
 
   constructor(
     readonly store: VariableStore,
@@ -40,12 +42,21 @@ export class RuntimeVariableServices {
     return (v.state === 'added' || v.state === 'in-deletion') && (v.header.attributes & EFI_VARIABLE_RUNTIME_ACCESS) !== 0;
   }
 
+  private keyOf(v: StoreVariable): string {
+    let k = this.keys.get(v);
+    if (k === undefined) {
+      k = key(nameUnits(v.nameBytes), v.header.vendorGuid);
+      this.keys.set(v, k);
+    }
+    return k;
+  }
+
   /** FindVariableEx: first ADDED match, else the last in-transition one. */
   find(units: readonly number[], guid: string): StoreVariable | null {
     const k = key(units, guid);
     let inDeletion: StoreVariable | null = null;
     for (const v of this.store.variables) {
-      if (!this.live(v) || key(nameUnits(v.nameBytes), v.header.vendorGuid) !== k) continue;
+      if (!this.live(v) || this.keyOf(v) !== k) continue;
       if (v.state === 'added') return v;
       inDeletion = v;
     }
@@ -143,11 +154,11 @@ export class RuntimeVariableServices {
   }
 
   private inDeletionTwin(v: StoreVariable): StoreVariable | null {
-    const k = key(nameUnits(v.nameBytes), v.header.vendorGuid);
+    const k = this.keyOf(v);
     let last: StoreVariable | null = null;
     for (const w of this.store.variables) {
-      if (w === v || !this.live(w) || w.state !== 'in-deletion') continue;
-      if (key(nameUnits(w.nameBytes), w.header.vendorGuid) === k && this.store.variables.indexOf(w) < this.store.variables.indexOf(v)) last = w;
+      if (w === v) break;
+      if (this.live(w) && w.state === 'in-deletion' && this.keyOf(w) === k) last = w;
     }
     return last;
   }
