@@ -14,7 +14,7 @@ import type { RamoopsImageOptions } from '../api/ramoopsImage.js';
 import type { BlkModuleParams } from '../backends/blk/layout.js';
 import { blkParamsFromObject, isBlkParamsObject, parseKiB, type BlkParamsJson } from '../backends/blk/params.js';
 import { ARCH_NAMES } from '../backends/ramoops/arch.js';
-import { DEFAULT_KERNEL } from '../backends/ramoops/kernelProfile.js';
+import { DEFAULT_KERNEL, withFrontends } from '../core/kernel.js';
 import type { RamoopsParams } from '../backends/ramoops/layout.js';
 import { paramsFromObject, parseSize } from '../backends/ramoops/params.js';
 import { compressorNames } from '../core/compress/registry.js';
@@ -39,6 +39,8 @@ export interface LayoutFlags {
   maxReason?: string;
   ftraceCpus?: string;
   kernel?: string;
+  /** The build's frontends (`dmesg,console,pmsg,ftrace`); travels inside the kernel spec. */
+  frontends?: string;
   arch?: string;
   offset?: string;
   params?: string;
@@ -91,7 +93,11 @@ export function addLayoutOptions(cmd: Command, withAddress = false): Command {
     new Option('--ftrace-cpus <n>', 'CPUs of the crashed kernel: one ftrace zone each (default 1)'),
     new Option(
       '--kernel <version>',
-      `kernel profile: zone order, rules (e.g. 6.1, 6.12, debian-6.1; default ${DEFAULT_KERNEL}); blk: debian-6.1 builds no pmsg/console/ftrace frontend, so their sizes default to 0`,
+      `kernel version (6.1, 6.12, 6.12.107, …; default ${DEFAULT_KERNEL}) or distribution kernel (debian-6.1, debian-6.12: built without console, pmsg and ftrace frontends)`,
+    ),
+    new Option(
+      '--frontends <list>',
+      "the frontends the kernel was built with: dmesg,console,pmsg,ftrace (default all; 'dmesg' alone = Debian's). Without ftrace no ftrace file is shown from per-CPU zones; blk: missing frontends' zone sizes default to 0",
     ),
     new Option('--arch <name>', `architecture of the crashed kernel (${ARCH_NAMES.join(', ')}; default x86_64)`),
     new Option('--offset <bytes>', 'where the region starts inside the file (memory dumps; default 0)'),
@@ -127,6 +133,8 @@ export interface ResolvedLayout {
   /** Explicitly given parameters; missing ones take defaults later. */
   params: Partial<RamoopsParams>;
   kernel?: string;
+  /** A params file's `frontends` (folded into kernel by resolveLayout). */
+  frontends?: string;
   arch?: string;
   ftraceCpus?: number;
   offset: number;
@@ -160,11 +168,23 @@ export function readParamsFile(path: string): ResolvedLayout {
   const out: ResolvedLayout = { params, offset: 0 };
   const kp = str('kernel_profile');
   if (kp) out.kernel = kp;
+  const fe = frontendsKey(src, path);
+  if (fe !== undefined) out.frontends = fe;
   const arch = str('arch');
   if (arch) out.arch = arch;
   // Fixtures write ftrace_cpus 0 when there is no ftrace area: that means "not given".
   if ((typeof src.ftrace_cpus === 'number' && src.ftrace_cpus > 0) || (typeof src.ftrace_cpus === 'string' && src.ftrace_cpus !== '0')) out.ftraceCpus = parseSize(src.ftrace_cpus, `--params ${path}: ftrace_cpus`);
   return out;
+}
+
+/** A params file's `frontends`: `"dmesg,console"` or `["dmesg", "console"]`. */
+function frontendsKey(src: Record<string, unknown>, path: string): string | undefined {
+  const section = (k: string): Record<string, unknown> => (src[k] && typeof src[k] === 'object' ? (src[k] as Record<string, unknown>) : {});
+  const v = src.frontends ?? section('ramoops').frontends ?? section('pstore_blk').frontends;
+  if (v === undefined) return undefined;
+  if (typeof v === 'string') return v;
+  if (Array.isArray(v) && v.every((x) => typeof x === 'string')) return v.join(',');
+  throw new UsageError(`--params ${path}: frontends: expected "dmesg,console,pmsg,ftrace" or a list of those names`);
 }
 
 /** Flags over the params file over defaults. */
@@ -180,7 +200,7 @@ export function resolveLayout(flags: LayoutFlags): ResolvedLayout {
   if (ftraceCpus !== undefined && (ftraceCpus < 1 || ftraceCpus > 8192)) throw new UsageError(`--ftrace-cpus: ${ftraceCpus} is not 1..8192`);
   return {
     params,
-    kernel: flags.kernel ?? base.kernel,
+    kernel: withFrontends(flags.kernel ?? base.kernel, flags.frontends ?? base.frontends),
     arch: flags.arch ?? base.arch,
     ftraceCpus,
     offset: flags.offset !== undefined ? parseSize(flags.offset, '--offset') : 0,
@@ -216,9 +236,13 @@ function parseJsonFile(path: string): unknown {
   }
 }
 
-/** pstore_blk parameters from a params file (see blkParamsFromObject). */
-export function readBlkParamsFile(path: string): BlkParamsJson {
-  return blkParamsFromObject(parseJsonFile(path), `--params ${path}`);
+/** pstore_blk parameters from a params file (see blkParamsFromObject), and its `frontends` key. */
+export function readBlkParamsFile(path: string): BlkParamsJson & { frontends?: string } {
+  const obj = parseJsonFile(path);
+  const out: BlkParamsJson & { frontends?: string } = blkParamsFromObject(obj, `--params ${path}`);
+  const fe = frontendsKey(obj as Record<string, unknown>, path);
+  if (fe !== undefined) out.frontends = fe;
+  return out;
 }
 
 /** BlkImage options for a command's flags (`--backend blk`). */
@@ -246,7 +270,7 @@ export function blkImageOptions(flags: LayoutFlags & ReadFlags): BlkImageOptions
   if (ftraceCpus !== undefined && (ftraceCpus < 1 || ftraceCpus > 8192)) throw new UsageError(`--ftrace-cpus: ${ftraceCpus} is not 1..8192`);
   return {
     params,
-    kernel: flags.kernel ?? ('kernel' in base ? base.kernel : undefined),
+    kernel: withFrontends(flags.kernel ?? ('kernel' in base ? base.kernel : undefined), flags.frontends ?? ('frontends' in base ? base.frontends : undefined)),
     arch: flags.arch ?? ('arch' in base ? base.arch : undefined),
     ftraceCpus,
     offset: flags.offset !== undefined ? parseSize(flags.offset, '--offset') : 0,
@@ -356,7 +380,7 @@ export function addAutoOption(cmd: Command): Command {
   return cmd.addOption(
     new Option(
       '--auto',
-      "infer the layout (ramoops: offset, sizes, ECC, kernel, ftrace CPUs; a pstore/blk device: offset, device and zone sizes; an EFI variable store: its offset) by scanning the file as `pstore scan` does, and say what was inferred; no other layout flag but --kernel, which overrides the inferred kernel profile (e.g. debian-6.1, which a scan cannot tell from 6.1)",
+      "infer the layout (ramoops: offset, sizes, ECC, kernel, ftrace CPUs; a pstore/blk device: offset, device and zone sizes; an EFI variable store: its offset) by scanning the file as `pstore scan` does, and say what was inferred; no other layout flag but --kernel and --frontends, which override the inferred kernel profile (e.g. debian-6.1, which a scan cannot tell from 6.1: an empty console/pmsg/ftrace zone looks the same whether or not the frontend was built)",
     ).helpGroup(LAYOUT_GROUP),
   );
 }
@@ -411,6 +435,7 @@ export function formatLayoutFlags(flags: LayoutFlags): string {
     ['pmsgSize', '--pmsg-size'],
     ['ecc', '--ecc'],
     ['kernel', '--kernel'],
+    ['frontends', '--frontends'],
     ['ftraceCpus', '--ftrace-cpus'],
     ['arch', '--arch'],
   ];
@@ -445,7 +470,7 @@ export function autoLayout<F extends LayoutFlags>(
   const backends = options.backends ?? ['ramoops', 'blk', 'efi'];
   const given = AUTO_CONFLICTS.filter(([k]) => flags[k] !== undefined).map(([, name]) => name);
   if (given.length) {
-    throw new UsageError(`--auto infers the layout: drop ${given.join(', ')} (or drop --auto); only --kernel may be given with --auto, to override the inferred kernel profile`);
+    throw new UsageError(`--auto infers the layout: drop ${given.join(', ')} (or drop --auto); only --kernel and --frontends may be given with --auto, to override the inferred kernel profile`);
   }
   let scan;
   try {
@@ -477,7 +502,7 @@ export function autoLayout<F extends LayoutFlags>(
       `--auto: pstore/blk device at offset ${hex(best.offset)} (confidence ${best.confidence.toFixed(2)}): ` +
       `device_size ${hex(best.deviceSize)}, kmsg_size ${p.kmsg_size}, pmsg_size ${p.pmsg_size}, console_size ${p.console_size}, ftrace_size ${p.ftrace_size} KiB` +
       `${p.ftrace_size ? ` (${best.ftraceCpus} CPU${best.ftraceCpus === 1 ? '' : 's'})` : ''}, ${kernel}` +
-      `${best.littleEndian ? '' : `, ${best.arch} (big-endian)`}; same as: ${formatLayoutFlags(layout)}` +
+      `${best.littleEndian ? '' : `, ${best.arch} (big-endian)`}; same as: ${formatLayoutFlags({ ...layout, frontends: flags.frontends })}` +
       tail;
   } else {
     layout = regionLayoutFlags(best, flags.kernel);
@@ -486,7 +511,7 @@ export function autoLayout<F extends LayoutFlags>(
       `--auto: ramoops region at offset ${hex(best.offset)} (confidence ${best.confidence.toFixed(2)}): ` +
       `mem_size ${hex(p.mem_size)}, record_size ${hex(p.record_size)}, console_size ${hex(p.console_size)}, ftrace_size ${hex(p.ftrace_size)}` +
       `${p.ftrace_size ? ` (${best.ftraceCpus} CPU${best.ftraceCpus === 1 ? '' : 's'})` : ''}, pmsg_size ${hex(p.pmsg_size)}, ecc ${p.ecc}, ${kernel}` +
-      `${best.littleEndian ? '' : `, ${best.arch} (big-endian)`}; same as: ${formatLayoutFlags(layout)}` +
+      `${best.littleEndian ? '' : `, ${best.arch} (big-endian)`}; same as: ${formatLayoutFlags({ ...layout, frontends: flags.frontends })}` +
       tail;
   }
   return { region: best, flags: { ...flags, ...layout, auto: undefined }, message };

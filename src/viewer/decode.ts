@@ -49,6 +49,8 @@ export function decodeRamoops(bytes: Uint8Array, choice: LayoutChoice): RamoopsM
       health,
       kernelChecked: checked,
       noKmsgHeader: r.noKmsgHeader,
+      emptyRecord: r.emptyRecord,
+      unread: r.unread,
     };
   });
   const files: FileModel[] = image.files().map(fileModel);

@@ -38,7 +38,7 @@ export function renderZoneMap(model: RamoopsModel, image: Uint8Array | null, tip
         z.label,
         hex(z.offset),
         hex(z.size),
-        z.state + (z.noKmsgHeader ? ' (no record header)' : ''),
+        z.state + zoneNote(z),
         z.state === 'valid' ? String(z.header.start) : '—',
         z.state === 'valid' ? String(z.header.size) : '—',
         h(
@@ -51,4 +51,12 @@ export function renderZoneMap(model: RamoopsModel, image: Uint8Array | null, tip
   );
   const problems = model.zones.reduce((n, z) => n + z.health.reduce((m, v) => m + (v >= 2 ? 1 : 0), 0), 0);
   return mapPanel(map, legend, `Zone table (${model.zones.length} zones${problems ? `, ${problems} ECC block${problems === 1 ? '' : 's'} with errors` : ''})`, table);
+}
+
+/** What Linux's read does with the zone beyond its state: skip (no header), stop (empty record), never reach. */
+export function zoneNote(z: { noKmsgHeader: boolean; emptyRecord: boolean; unread: boolean }): string {
+  if (z.noKmsgHeader) return ' (no record header)';
+  if (z.emptyRecord) return ' (empty record: Linux stops reading here)';
+  if (z.unread) return ' (not read: after an empty record)';
+  return '';
 }

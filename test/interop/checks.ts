@@ -1,13 +1,15 @@
 // Assertions the interop test files share: a kernel file by name, zone 0 of a
-// region read by hand, and the real CLI's extract held to /sys/fs/pstore.
+// region read by hand, the real CLI's extract held to /sys/fs/pstore, and an
+// image of ours read by the kernel exactly as predicted.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REPO_ROOT } from './initramfs.js';
-import { ourParams } from './ours.js';
-import { guestProfile, type KernelFile, type KernelView, type RamoopsParams } from './vm.js';
+import type { BuiltImage } from './images.js';
+import { ourFiles, ourParams, regionAfterDiffs } from './ours.js';
+import { diffKernelFiles, guestProfile, kernelRead, type KernelFile, type KernelView, type RamoopsParams } from './vm.js';
 
 /** "DBGC": the persistent RAM zone signature (dmesg zones). */
 export const SIG = 0x43474244;
@@ -54,4 +56,19 @@ export function cliExtractEqualsKernel(region: Uint8Array, params: RamoopsParams
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * Boot the image's kernel on an image of ours: the files it shows equal what
+ * our reader predicts (names, bytes, dmesg mtimes), and the region it leaves
+ * equals our model of attach (zaps, re-signing, ECC repairs).
+ */
+export async function kernelReadsOurImage(b: BuiltImage): Promise<KernelView> {
+  const ours = ourFiles(b.image, b.params, b.compress, b.kernel);
+  assert.deepEqual(ours.map((f) => f.name), b.expect.names, 'our reader on our own image');
+  const view = await kernelRead(b.image, b.params, { compress: b.compress, kernel: b.kernel });
+  assert.deepEqual(view.files.map((f) => f.name).sort(), [...b.expect.names].sort(), view.pstoreLog.join('\n'));
+  assert.deepEqual(diffKernelFiles(view.files, ours), []);
+  assert.deepEqual(regionAfterDiffs(view, b.image, b.params), []);
+  return view;
 }

@@ -98,11 +98,11 @@ const CSP = [
   "frame-ancestors 'none'",
 ].join('; ');
 
-/** dist/viewer from dist/cli/commands (built) or src/cli/commands (tsx). */
+/** dist/viewer from dist/cli/commands (built), dist/bin (the bundled CLI) or src/cli/commands (tsx). */
 export function findViewerDir(): string | null {
   const here = dirname(fileURLToPath(import.meta.url));
   // From src/cli/commands, ../../viewer is the page's source: a built page has assets/.
-  for (const dir of [resolve(here, '../../viewer'), resolve(here, '../../../dist/viewer')]) {
+  for (const dir of [resolve(here, '../../viewer'), resolve(here, '../viewer'), resolve(here, '../../../dist/viewer')]) {
     if (existsSync(join(dir, 'index.html')) && existsSync(join(dir, 'assets'))) return dir;
   }
   return null;
