@@ -6,18 +6,16 @@
  * show zone states and the efi-pstore variables. Fails without chromium.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { captureIo } from '../../src/cli/io.js';
 import { viewCommand, type ViewServer } from '../../src/cli/commands/view.js';
-import { fixturePath, ROOT } from '../helpers/fixtures.js';
+import { ARTIFACTS, assertChromium, buildViewer, launchChromium } from '../helpers/browser.js';
+import { fixturePath } from '../helpers/fixtures.js';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
-const ARTIFACTS = join(ROOT, 'test-artifacts');
 const BLK_OOPS = ['kernel-6.1-blk', 'pstore-blk-oops'];
 const BLK_FULL = ['kernel-6.1-full', 'pstore-blk-full'];
 const EFI_PANIC = ['efi-6.1', 'efi-panic'];
@@ -36,14 +34,12 @@ describe('pstore view in chromium: pstore/blk devices and EFI variable stores', 
   let browser: Browser;
 
   before(async () => {
-    assert.ok(existsSync(CHROMIUM), `no chromium at ${CHROMIUM}: apt-get install chromium (or set CHROMIUM_PATH)`);
+    assertChromium();
     dir = mkdtempSync(join(tmpdir(), 'pstore-viewer-be-'));
     viewerDir = join(dir, 'viewer');
-    const { build } = await import('vite');
-    await build({ configFile: join(ROOT, 'vite.config.ts'), logLevel: 'error', build: { outDir: viewerDir, emptyOutDir: true, sourcemap: false } });
+    await buildViewer(viewerDir);
     server = await viewCommand(fixturePath(...BLK_OOPS, 'image.bin'), { backend: 'blk', kmsgSize: '64', kernel: 'debian-6.1', open: false }, captureIo(), { viewerDir });
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
-    mkdirSync(ARTIFACTS, { recursive: true });
+    browser = await launchChromium();
   });
 
   after(async () => {

@@ -16,8 +16,8 @@ import { diffKernelFiles, kernelEfiCrash, kernelEfiRead, type GuestKernelVersion
 const boots: string[] = [];
 after(() => console.log(`efi boots: ${boots.join('; ')}`));
 
-/** Kernels the tier proves efi-pstore with. */
-const EFI_KERNELS: GuestKernelVersion[] = ['6.1'];
+/** Kernels whose efi-pstore writes the tier reads; our writes and erases are read by 6.1 only (two OVMF boots fewer). */
+const EFI_KERNELS: GuestKernelVersion[] = ['6.1', '6.12'];
 
 describe('efi-pstore: kernel and our library on one variable store', { concurrency: true }, () => {
   for (const kernel of EFI_KERNELS) {
@@ -45,7 +45,7 @@ describe('efi-pstore: kernel and our library on one variable store', { concurren
     });
   }
 
-  for (const kernel of EFI_KERNELS) {
+  for (const kernel of ['6.1'] as const) {
     test(`${kernel}: we write two dumps into OVMF's empty store and remove one part; the kernel shows exactly our files`, async () => {
       const log = (tag: string, n: number): string => Array.from({ length: n }, (_, i) => `<${i % 8}>[${(i / 7).toFixed(6).padStart(12, ' ')}] ${tag} line ${i + 1}/${n} ${'abcdefghij'.repeat(1 + (i % 9))}`).join('\n') + '\n';
       const store = emptyVarStore();

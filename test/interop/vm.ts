@@ -262,7 +262,8 @@ async function boot(words: string[], opts: BootOptions, image: Uint8Array | unde
       ramFile,
       workDir: dir,
       rtcBase: opts.rtcBase ?? DEFAULT_RTC_BASE,
-      timeoutMs: opts.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+      // OVMF's own start under TCG adds 30-80 s to a boot on a loaded machine.
+      timeoutMs: opts.timeoutMs ?? (ovmf ? 2 : 1) * DEFAULT_TIMEOUT_MS,
       smp: opts.smp,
       disk: diskFile,
       firmware: ovmf && varsFile ? { code: ovmf.code, vars: varsFile } : undefined,
