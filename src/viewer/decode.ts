@@ -8,7 +8,7 @@ import { MemoryRegion } from '../region/region.js';
 import { scanBlockHealth } from '../zone/persistentRamZone.js';
 import { decodeBlk } from './decodeBlk.js';
 import { decodeEfi } from './decodeEfi.js';
-import { fileModel, HEALTH_UNCHECKED, type DecodeFailure, type FileModel, type ImageModel, type LayoutChoice, type RamoopsModel, type ZoneModel } from './model.js';
+import { fileModel, HEALTH_UNCHECKED, zonedOptions, type DecodeFailure, type FileModel, type ImageModel, type LayoutChoice, type RamoopsModel, type ZoneModel } from './model.js';
 
 /** The model of `bytes` read as the backend `choice` names. */
 export function decodeImage(bytes: Uint8Array, choice: LayoutChoice): ImageModel {
@@ -19,14 +19,7 @@ export function decodeImage(bytes: Uint8Array, choice: LayoutChoice): ImageModel
 
 export function decodeRamoops(bytes: Uint8Array, choice: LayoutChoice): RamoopsModel {
   const t0 = Date.now();
-  const image = new RamoopsImage(new MemoryRegion(bytes), {
-    params: choice.params,
-    kernel: choice.kernel,
-    arch: choice.arch,
-    ftraceCpus: choice.ftraceCpus,
-    offset: choice.offset,
-    compress: choice.compress ?? 'auto',
-  });
+  const image = new RamoopsImage(new MemoryRegion(bytes), { params: choice.params, ...zonedOptions(choice) });
   const zones: ZoneModel[] = image.zones().map((r) => {
     const g = r.attach.geometry;
     const zoneBytes = image.region.read(r.zone.offset, r.zone.size);

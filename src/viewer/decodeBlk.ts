@@ -2,19 +2,11 @@
 import { BlkImage } from '../api/blkImage.js';
 import { kmsgDumpReasonStr } from '../backends/blk/zoneFormat.js';
 import { MemoryRegion } from '../region/region.js';
-import { fileModel, type BlkModel, type LayoutChoice } from './model.js';
+import { fileModel, zonedOptions, type BlkModel, type LayoutChoice } from './model.js';
 
 export function decodeBlk(bytes: Uint8Array, choice: LayoutChoice): BlkModel {
   const t0 = Date.now();
-  const image = new BlkImage(new MemoryRegion(bytes), {
-    params: choice.blk,
-    kernel: choice.kernel,
-    arch: choice.arch,
-    ftraceCpus: choice.ftraceCpus,
-    offset: choice.offset,
-    deviceSize: choice.deviceSize,
-    compress: choice.compress ?? 'auto',
-  });
+  const image = new BlkImage(new MemoryRegion(bytes), { params: choice.blk, deviceSize: choice.deviceSize, ...zonedOptions(choice) });
   const zones = image.zones().map((r) => ({
     type: r.zone.type,
     index: r.zone.index,

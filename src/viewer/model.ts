@@ -92,6 +92,11 @@ export function fileModel(f: PstoreFile): FileModel {
   };
 }
 
+/** The image options every zoned backend (ramoops, blk) takes from the form alike. */
+export function zonedOptions(c: LayoutChoice): Pick<LayoutChoice, 'kernel' | 'arch' | 'ftraceCpus' | 'offset'> & { compress: NonNullable<LayoutChoice['compress']> } {
+  return { kernel: c.kernel, arch: c.arch, ftraceCpus: c.ftraceCpus, offset: c.offset, compress: c.compress ?? 'auto' };
+}
+
 /** What every backend's model has. */
 interface ModelBase {
   imageSize: number;

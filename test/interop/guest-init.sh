@@ -65,8 +65,11 @@ capture_files() {
 if [ "$EFI" = 1 ]; then
   [ -d /sys/firmware/efi ] || fail "not booted through UEFI (no /sys/firmware/efi)"
   insmod /lib/modules/efi-pstore.ko || fail "insmod efi-pstore"
-  [ "$(cat /sys/module/pstore/parameters/backend 2>/dev/null)" = efi ] ||
-    fail "efi-pstore did not register: $(dmesg | grep -iE 'pstore|efi' | tail -2 | tr '\n' ' ')"
+  # The backend is called efi up to 6.1, efi_pstore (the module name) from 6.2.
+  case "$(cat /sys/module/pstore/parameters/backend 2>/dev/null)" in
+    efi | efi_pstore) ;;
+    *) fail "efi-pstore did not register: $(dmesg | grep -iE 'pstore|efi' | tail -2 | tr '\n' ' ')" ;;
+  esac
 elif [ -n "$PBLK" ]; then
   # The virtio and pstore_zone modules this kernel needs, in load order.
   while read -r m; do
