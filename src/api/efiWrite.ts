@@ -9,7 +9,7 @@
  */
 import { EFI_PSTORE_RECORD_SIZE } from '../backends/efi/dumpName.js';
 import { encodeFtwHeader } from '../backends/efi/ftw.js';
-import { FV_HEADER_FIXED_SIZE, FV_SIGNATURE, NV_DATA_FV_GUID } from '../backends/efi/firmwareVolume.js';
+import { FV_HEADER_FIXED_SIZE, FV_SIGNATURE, fvHeaderSum, NV_DATA_FV_GUID } from '../backends/efi/firmwareVolume.js';
 import { AUTH_STORE_SIGNATURE, PLAIN_STORE_SIGNATURE, VARIABLE_STORE_FORMATTED, VARIABLE_STORE_HEALTHY, VARIABLE_STORE_HEADER_SIZE } from '../backends/efi/variableStore.js';
 import { CorruptImageError, LayoutError, UsageError } from '../errors.js';
 import { writeU32 } from '../region/bytes.js';
@@ -137,9 +137,7 @@ export function createEfiStore(region: Region, options: CreateEfiStoreOptions = 
   img[55] = 2;
   writeU32(img, FV_HEADER_FIXED_SIZE, size / 0x1000, true);
   writeU32(img, FV_HEADER_FIXED_SIZE + 4, 0x1000, true);
-  let sum = 0;
-  for (let i = 0; i < headerLength; i += 2) sum = (sum + (img[i] | (img[i + 1] << 8))) & 0xffff;
-  const checksum = (0x10000 - sum) & 0xffff;
+  const checksum = (0x10000 - fvHeaderSum(img, 0, headerLength)) & 0xffff;
   img[50] = checksum & 0xff;
   img[51] = checksum >> 8;
   const s = headerLength;

@@ -282,15 +282,20 @@ export function blkImageOptions(flags: LayoutFlags & ReadFlags): BlkImageOptions
   };
 }
 
-/** Flags that describe zone layouts: meaningless for a variable store. */
-const EFI_FOREIGN = [
-  ['memSize', '--mem-size'],
+/** Zone size flags shared by both backends' layouts (ramoops and pstore/blk). */
+const ZONE_SIZE_FLAGS = [
   ['consoleSize', '--console-size'],
   ['ftraceSize', '--ftrace-size'],
   ['pmsgSize', '--pmsg-size'],
   ['ecc', '--ecc'],
   ['maxReason', '--max-reason'],
   ['ftraceCpus', '--ftrace-cpus'],
+] as const satisfies ReadonlyArray<readonly [keyof LayoutFlags, string]>;
+
+/** Flags that describe zone layouts: meaningless for a variable store. */
+const EFI_FOREIGN = [
+  ['memSize', '--mem-size'],
+  ...ZONE_SIZE_FLAGS,
   ['kmsgSize', '--kmsg-size'],
   ['params', '--params'],
   ['arch', '--arch'],
@@ -365,12 +370,7 @@ const AUTO_CONFLICTS = [
   ['offset', '--offset'],
   ['memSize', '--mem-size'],
   ['recordSize', '--record-size'],
-  ['consoleSize', '--console-size'],
-  ['ftraceSize', '--ftrace-size'],
-  ['pmsgSize', '--pmsg-size'],
-  ['ecc', '--ecc'],
-  ['maxReason', '--max-reason'],
-  ['ftraceCpus', '--ftrace-cpus'],
+  ...ZONE_SIZE_FLAGS,
   ['arch', '--arch'],
   ['kmsgSize', '--kmsg-size'],
 ] as const satisfies ReadonlyArray<readonly [keyof LayoutFlags, string]>;

@@ -12,6 +12,7 @@ import { PstoreError } from '../errors.js';
 import type { Region } from '../region/region.js';
 import type { EfiCandidate } from './efiSignature.js';
 import { OverlayRegion } from './overlayRegion.js';
+import { shellQuote } from './shellQuote.js';
 
 export interface EfiScanRegion {
   backend: 'efi';
@@ -36,9 +37,6 @@ export interface EfiScanRegion {
 const hex = (n: number): string => `0x${n.toString(16)}`;
 const HEAD = 0x1000 + VARIABLE_STORE_HEADER_SIZE;
 
-function quote(s: string): string {
-  return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
-}
 
 /** Options that open a found store. */
 export function efiRegionImageOptions(r: EfiScanRegion): EfiImageOptions {
@@ -46,26 +44,30 @@ export function efiRegionImageOptions(r: EfiScanRegion): EfiImageOptions {
 }
 
 export function efiExtractCommand(r: EfiScanRegion, dumpName = 'DUMP', outDir = 'OUT'): string {
-  return `pstore extract ${quote(dumpName)} ${quote(outDir)} --backend efi --offset ${hex(r.offset)}`;
+  return `pstore extract ${shellQuote(dumpName)} ${shellQuote(outDir)} --backend efi --offset ${hex(r.offset)}`;
 }
 
 export function inferEfiStores(dump: Region, candidates: readonly EfiCandidate[], dumpName = 'DUMP'): EfiScanRegion[] {
   const out: EfiScanRegion[] = [];
   const claimed = new Set<number>();
+  // A volume inside one already found is a stale copy (OVMF's fault-tolerant-write spare area holds one after a reclaim).
+  let volumeEnd = 0;
   for (const c of candidates) {
-    if (c.kind !== 'fv' || c.offset >= dump.size) continue;
+    if (c.kind !== 'fv' || c.offset >= dump.size || c.offset < volumeEnd) continue;
     const head = dump.read(c.offset, Math.min(HEAD, dump.size - c.offset));
     if (!looksLikeEfiStore(head)) continue;
     const fv = decodeFvHeader(head)!;
     claimed.add(c.offset + fv.headerLength);
+    volumeEnd = c.offset + Math.max(fv.fvLength, fv.headerLength);
     const store = decodeStoreHeader(head, fv.headerLength);
     let confidence = fv.nvData ? 1 : 0.8;
     if (!fv.checksumOk) confidence -= 0.3;
     if (storeStatus(head, fv.headerLength) !== 'valid') confidence -= 0.3;
     out.push(describe(dump, c.offset, fv.fvLength, 'firmware-volume', store.auth, fv.nvData, confidence, dumpName));
   }
+  const inVolume = (o: number): boolean => out.some((r) => o >= r.offset && o < r.offset + r.length);
   for (const c of candidates) {
-    if (c.kind !== 'store' || claimed.has(c.offset) || c.offset >= dump.size) continue;
+    if (c.kind !== 'store' || claimed.has(c.offset) || c.offset >= dump.size || inVolume(c.offset)) continue;
     const head = dump.read(c.offset, Math.min(HEAD, dump.size - c.offset));
     if (storeStatus(head) !== 'valid') continue;
     const store = decodeStoreHeader(head);

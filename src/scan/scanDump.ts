@@ -7,6 +7,7 @@ import { inferRegions, type InferredRegion } from './infer.js';
 import { inferEfiStores, type EfiScanRegion } from './efiStores.js';
 import { inferBlkRegions, type BlkInferredRegion } from './inferBlk.js';
 import { OverlayRegion } from './overlayRegion.js';
+import { shellQuote } from './shellQuote.js';
 import { SignatureFinder, type BlkZoneCandidate, type FinderStats, type ZoneCandidate } from './signature.js';
 
 export interface ScanRegion extends InferredRegion {
@@ -56,9 +57,6 @@ export const AUTO_MIN_CONFIDENCE = 0.4;
 
 const hex = (n: number): string => `0x${n.toString(16)}`;
 
-function shellQuote(s: string): string {
-  return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
-}
 
 /** Options that make RamoopsImage read an inferred region. */
 export function regionImageOptions(r: InferredRegion): RamoopsImageOptions {

@@ -40,6 +40,13 @@ export interface FirmwareVolumeHeader {
 
 const u16 = (b: Uint8Array, o: number): number => b[o] | (b[o + 1] << 8);
 
+/** 16-bit sum of the header's words: zero for a valid header (the Checksum field makes it so). */
+export function fvHeaderSum(b: Uint8Array, off: number, headerLength: number): number {
+  let sum = 0;
+  for (let i = 0; i < headerLength; i += 2) sum = (sum + u16(b, off + i)) & 0xffff;
+  return sum;
+}
+
 /** Does a firmware volume header start at `off`? (signature and a plausible header length) */
 export function looksLikeFvHeader(b: Uint8Array, off = 0): boolean {
   if (off + FV_HEADER_FIXED_SIZE > b.length) return false;
@@ -56,8 +63,6 @@ export function decodeFvHeader(b: Uint8Array, off = 0): FirmwareVolumeHeader | n
   if (!looksLikeFvHeader(b, off)) return null;
   const headerLength = u16(b, off + 48);
   if (off + headerLength > b.length) return null;
-  let sum = 0;
-  for (let i = 0; i < headerLength; i += 2) sum = (sum + u16(b, off + i)) & 0xffff;
   const blockMap: FvBlockMapEntry[] = [];
   for (let p = off + FV_HEADER_FIXED_SIZE; p + 8 <= off + headerLength; p += 8) {
     const numBlocks = readU32(b, p, true);
@@ -74,7 +79,7 @@ export function decodeFvHeader(b: Uint8Array, off = 0): FirmwareVolumeHeader | n
     attributes: readU32(b, off + 44, true),
     headerLength,
     checksum: u16(b, off + 50),
-    checksumOk: sum === 0,
+    checksumOk: fvHeaderSum(b, off, headerLength) === 0,
     extHeaderOffset: u16(b, off + 52),
     revision: b[off + 55],
     blockMap,
