@@ -159,11 +159,15 @@ export function attachPrz(zoneBytes: Uint8Array, opts: PrzOptions): PrzAttachRes
   }
   if (zap) zapInto(zone, g, opts, rs);
 
+  // Only corrections, signing and zapping write to the copy; without them it
+  // is unchanged and the byte comparison (a whole zone) is skipped.
   let modified = false;
-  for (let i = 0; i < zone.length; i++) {
-    if (zone[i] !== zoneBytes[i]) {
-      modified = true;
-      break;
+  if (zap || state === 'no-signature' || (ecc && ecc.correctedBytes > 0)) {
+    for (let i = 0; i < zone.length; i++) {
+      if (zone[i] !== zoneBytes[i]) {
+        modified = true;
+        break;
+      }
     }
   }
   return {

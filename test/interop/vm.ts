@@ -15,12 +15,15 @@ import {
   guestInitramfs,
   taskArchive,
   MAX_OOPS,
+  VM_CACHE,
   VmSetupError,
   type GuestKernel,
   type GuestKernelVersion,
 } from './initramfs.js';
+import { cpioNewc, type CpioEntry } from './newc.js';
 import { createRamFile, cutRegion, runQemu, VmBootError, type QemuResult } from './qemu.js';
 import { emptyVarStore, findOvmf, type Firmware } from './firmware.js';
+import { bootableKernel } from './vmlinux.js';
 
 export { VmSetupError, VmBootError, MAX_OOPS, DEFAULT_GUEST_KERNEL, GUEST_KERNELS, type GuestKernelVersion };
 
@@ -43,7 +46,8 @@ export interface RamoopsParams {
 
 export const DEFAULT_MEM_ADDRESS = 0x10000000;
 export const DEFAULT_RTC_BASE = '2024-01-01T00:00:00';
-export const DEFAULT_TIMEOUT_MS = Number(process.env.HX_VM_TIMEOUT_MS ?? 120_000);
+// Generous: on a 2-core host running other work, single TCG boots have taken over 120 s.
+export const DEFAULT_TIMEOUT_MS = Number(process.env.HX_VM_TIMEOUT_MS ?? 300_000);
 
 export interface BootOptions {
   /** Which Debian kernel to boot (default 6.1). */
@@ -60,6 +64,8 @@ export interface BootOptions {
   keepDir?: string;
   /** 'ovmf': boot through UEFI (q35, OVMF pflash); the efi-pstore boots always do. Default: QEMU's BIOS. */
   firmware?: Firmware;
+  /** More initramfs entries for this boot (e.g. guestNode.ts: the host's node and our CLI), appended uncompressed. */
+  extraEntries?: readonly CpioEntry[];
 }
 
 export type CrashEnd = 'panic' | 'poweroff' | 'oops';
@@ -128,6 +134,8 @@ export interface KernelView {
   /** The /proc/mounts line of the pstore mount. */
   mount: string;
   erased: boolean;
+  /** With ReadOptions.archive: what `pstore archive` did in the guest. */
+  archive?: GuestArchiveRun;
   serial: string;
   cmdline: string;
   banner: string;
@@ -192,14 +200,13 @@ function validateParams(p: RamoopsParams): void {
   }
 }
 
-/** Every boot's first words: serial console, verbose log, a panic ends the run at once. */
-const CONSOLE_WORDS = ['console=ttyS0', 'loglevel=7', 'panic=-1'];
 /**
- * OVMF boots (q35) on a starved host fail the kernel's IO-APIC timer check
- * ("..MP-BIOS bug: 8254 timer not connected", then a panic before /init):
- * skip the check, as VM guests commonly do.
+ * Every boot's first words: serial console, verbose log, a panic ends the run at once.
+ * no_timer_check: on a busy host TCG runs too slowly for the IO-APIC timer
+ * check, and the kernel panics before /init ("IO-APIC + timer doesn't work",
+ * under OVMF/q35 "..MP-BIOS bug: 8254 timer not connected").
  */
-const OVMF_WORDS = ['no_timer_check'];
+const CONSOLE_WORDS = ['console=ttyS0', 'loglevel=7', 'panic=-1', 'no_timer_check'];
 
 /** Base command line: the fixture harness's choices, plus memmap covering the region. */
 export function baseCmdline(p: RamoopsParams): string[] {
@@ -209,16 +216,20 @@ export function baseCmdline(p: RamoopsParams): string[] {
   return [...CONSOLE_WORDS, `memmap=${mib}M$0x${addr.toString(16)}`];
 }
 
-const guests = new Map<GuestKernelVersion, { g: GuestKernel; initrd: string }>();
-/** Check the host has everything (kernel, modules, busybox, qemu) and build the initramfs. */
-export function prepareGuest(version: GuestKernelVersion = DEFAULT_GUEST_KERNEL): { kernel: string; release: string; initrd: string; version: GuestKernelVersion } {
+const guests = new Map<GuestKernelVersion, { g: GuestKernel; kernel: string; initrd: string }>();
+/**
+ * Check the host has everything (kernel, modules, busybox, qemu), unpack the kernel and build the initramfs.
+ * `kernel` is what QEMU's -kernel boots without firmware (the PVH ELF when the
+ * kernel has one); `bzImage` is /boot/vmlinuz itself, for firmware boots (an EFI stub).
+ */
+export function prepareGuest(version: GuestKernelVersion = DEFAULT_GUEST_KERNEL): { kernel: string; bzImage: string; release: string; initrd: string; version: GuestKernelVersion } {
   let guest = guests.get(version);
   if (!guest) {
     const g = findGuestKernel(version);
-    guest = { g, initrd: guestInitramfs(g) };
+    guest = { g, kernel: bootableKernel(g.kernel, VM_CACHE), initrd: guestInitramfs(g) };
     guests.set(version, guest);
   }
-  return { kernel: guest.g.kernel, release: guest.g.release, initrd: guest.initrd, version };
+  return { kernel: guest.kernel, bzImage: guest.g.kernel, release: guest.g.release, initrd: guest.initrd, version };
 }
 
 interface Boot {
@@ -239,8 +250,12 @@ interface Media {
 }
 
 async function boot(words: string[], opts: BootOptions, image: Uint8Array | undefined, addr: number, task?: Record<string, Uint8Array>, media: Media = {}): Promise<Boot> {
-  const { kernel, initrd, version } = prepareGuest(opts.kernel);
+  const guest = prepareGuest(opts.kernel);
+  const { initrd, version } = guest;
   const ovmf = media.vars || opts.firmware === 'ovmf' ? findOvmf() : undefined;
+  // Without firmware QEMU boots the unpacked ELF (PVH entry); OVMF needs the bzImage's EFI stub.
+  const kernel = ovmf ? guest.bzImage : guest.kernel;
+  words.push(...GUEST_KERNEL_SPECS[version].bootArgs);
   const dir = opts.keepDir ?? mkdtempSync(join(tmpdir(), 'hx-vm-'));
   const ramFile = join(dir, 'guest-ram.bin');
   const diskFile = media.disk ? join(dir, 'disk.img') : undefined;
@@ -248,12 +263,13 @@ async function boot(words: string[], opts: BootOptions, image: Uint8Array | unde
   const varsFile = ovmf ? join(dir, 'vars.fd') : undefined;
   if (varsFile) writeFileSync(varsFile, media.vars ?? emptyVarStore());
   let initrdPath = initrd;
-  if (task && Object.keys(task).length) {
+  if ((task && Object.keys(task).length) || opts.extraEntries?.length) {
     // The kernel unpacks concatenated archives; pad the first to 4 bytes.
     const main = readFileSync(initrd);
     const pad = (4 - (main.length & 3)) & 3;
     initrdPath = join(dir, 'initrd-task.img');
-    writeFileSync(initrdPath, Buffer.concat([main, Buffer.alloc(pad), taskArchive(task)]));
+    const extra = opts.extraEntries?.length ? [cpioNewc(opts.extraEntries)] : [];
+    writeFileSync(initrdPath, Buffer.concat([main, Buffer.alloc(pad), taskArchive(task ?? {}), ...extra]));
   }
   if (opts.compress !== undefined) words.push(`pstore.compress=${opts.compress}`);
   words.push(...(opts.extraCmdline ?? []));
@@ -355,7 +371,7 @@ export async function kernelCrash(opts: CrashOptions): Promise<CrashResult> {
   }
 }
 
-type ReadFrames = Omit<KernelView, 'kernel' | 'regionAfter' | 'serial' | 'cmdline' | 'banner' | 'bootSeconds' | 'pstoreLog'>;
+type ReadFrames = Omit<KernelView, 'kernel' | 'regionAfter' | 'serial' | 'cmdline' | 'banner' | 'bootSeconds' | 'pstoreLog' | 'archive'>;
 
 /** Parse the frames the guest writes to ttyS1 in read mode. */
 export function parseReadFrames(data: string): ReadFrames {
@@ -421,6 +437,32 @@ function parseFrames(data: string): { frames: ReadFrames; done: boolean } {
 export interface ReadOptions extends BootOptions {
   /** Remove every file after capturing it (the kernel then erases the records). */
   erase?: boolean;
+  /** Run `pstore archive` in the guest on its /sys/fs/pstore (needs extraEntries from guestNode.ts); see KernelView.archive. */
+  archive?: boolean;
+}
+
+/** `pstore archive` run inside the guest (ReadOptions.archive). */
+export interface GuestArchiveRun {
+  exitCode: number;
+  /** Its stdout and stderr. */
+  log: string;
+  /** Every file under /archive: name is `<crash dir>/<file>`. */
+  files: KernelFile[];
+  /** How many files /sys/fs/pstore showed afterwards. */
+  left: number;
+}
+
+/** The ==ARCHIVE_* / ==AFILE / ==LEFT frames of a read boot with archive. */
+export function parseArchiveFrames(data: string): GuestArchiveRun {
+  const exit = /^==ARCHIVE_EXIT (\d+)==$/m.exec(data);
+  const left = /^==LEFT (\d+)==$/m.exec(data);
+  if (!exit || !left) throw new Error('read boot output has no ARCHIVE_EXIT/LEFT frame');
+  const logAt = data.indexOf('==ARCHIVE_LOG==\n');
+  const logEnd = data.indexOf('==END==', logAt);
+  const log = logAt >= 0 && logEnd > logAt ? Buffer.from(data.slice(logAt + 16, logEnd).replace(/\s+/g, ''), 'base64').toString('utf8') : '';
+  // The archived files come after ARCHIVE_EXIT, in the same frame shape as /sys/fs/pstore's.
+  const files = parseFrames(data.slice(exit.index).replace(/^==AFILE /gm, '==FILE ')).frames.files;
+  return { exitCode: Number(exit[1]), log, files, left: Number(left[1]) };
 }
 
 /** The frames a read boot printed; a boot that did not print them all fails with its console tail. */
@@ -433,11 +475,12 @@ function readBootFrames(result: { data: string; console: string }): ReturnType<t
 }
 
 /** A read boot's view: its frames, the pstore lines of its log (`logFilter`), the medium as it left it. */
-function readView(b: Boot, logFilter: RegExp, regionAfter: Uint8Array): KernelView {
+function readView(b: Boot, opts: ReadOptions, logFilter: RegExp, regionAfter: Uint8Array): KernelView {
   const frames = readBootFrames(b.result);
   return {
     kernel: b.kernel,
     ...frames,
+    archive: opts.archive ? guestArchive(b.result) : undefined,
     pstoreLog: frames.dmesg.split('\n').filter((l) => logFilter.test(l) && !/command line/i.test(l)),
     regionAfter,
     serial: b.result.console,
@@ -447,6 +490,14 @@ function readView(b: Boot, logFilter: RegExp, regionAfter: Uint8Array): KernelVi
   };
 }
 
+function guestArchive(result: { data: string; console: string }): GuestArchiveRun {
+  try {
+    return parseArchiveFrames(result.data);
+  } catch (e) {
+    throw new VmBootError(`read boot with archive: ${(e as Error).message}`, result.console);
+  }
+}
+
 /** Boot on `image` (the ramoops region, params.memSize bytes) and return what /sys/fs/pstore shows. */
 export async function kernelRead(image: Uint8Array, params: RamoopsParams, opts: ReadOptions = {}): Promise<KernelView> {
   validateParams(params);
@@ -454,9 +505,10 @@ export async function kernelRead(image: Uint8Array, params: RamoopsParams, opts:
   const addr = params.memAddress ?? DEFAULT_MEM_ADDRESS;
   const words = [...baseCmdline(params), 'hx.mode=read', `hx.ramoops=${ramoopsArg(params)}`];
   if (opts.erase) words.push('hx.erase=1');
+  if (opts.archive) words.push('hx.archive=1');
   const b = await boot(words, opts, image, addr);
   try {
-    return readView(b, /pstore|ramoops|ECC|persistent_ram/i, cutRegion(b.ramFile, addr, params.memSize));
+    return readView(b, opts, /pstore|ramoops|ECC|persistent_ram/i, cutRegion(b.ramFile, addr, params.memSize));
   } finally {
     cleanup(b, opts);
   }
@@ -513,9 +565,10 @@ export async function kernelBlkCrash(opts: BlkCrashOptions): Promise<CrashResult
 export async function kernelBlkRead(disk: Uint8Array, blk: BlkParams, opts: ReadOptions = {}): Promise<KernelView> {
   const words = [...baseCmdline({ memSize: 0x100000, recordSize: 0 }), 'hx.mode=read', `hx.pblk=${pblkArg(blk)}`];
   if (opts.erase) words.push('hx.erase=1');
+  if (opts.archive) words.push('hx.archive=1');
   const b = await boot(words, opts, undefined, DEFAULT_MEM_ADDRESS, undefined, { disk });
   try {
-    return readView(b, /pstore/i, new Uint8Array(readFileSync(b.diskFile ?? '')));
+    return readView(b, opts, /pstore/i, new Uint8Array(readFileSync(b.diskFile ?? '')));
   } finally {
     cleanup(b, opts);
   }
@@ -535,7 +588,7 @@ export interface EfiCrashOptions extends BootOptions {
 export async function kernelEfiCrash(opts: EfiCrashOptions = {}): Promise<CrashResult> {
   const end = opts.end ?? 'panic';
   const { words: crash, task } = crashTask({ ...opts, end });
-  const words = [...CONSOLE_WORDS, ...OVMF_WORDS, ...crash, 'hx.efi=1'];
+  const words = [...CONSOLE_WORDS, ...crash, 'hx.efi=1'];
   const b = await boot(words, opts, undefined, DEFAULT_MEM_ADDRESS, task, { vars: opts.vars ?? emptyVarStore() });
   try {
     checkCrashed(b.result, end, 0);
@@ -548,11 +601,12 @@ export async function kernelEfiCrash(opts: EfiCrashOptions = {}): Promise<CrashR
 
 /** Boot through OVMF on variable store `vars` with efi-pstore; regionAfter is the store afterwards. */
 export async function kernelEfiRead(vars: Uint8Array, opts: ReadOptions = {}): Promise<KernelView> {
-  const words = [...CONSOLE_WORDS, ...OVMF_WORDS, 'hx.mode=read', 'hx.efi=1'];
+  const words = [...CONSOLE_WORDS, 'hx.mode=read', 'hx.efi=1'];
   if (opts.erase) words.push('hx.erase=1');
+  if (opts.archive) words.push('hx.archive=1');
   const b = await boot(words, opts, undefined, DEFAULT_MEM_ADDRESS, undefined, { vars });
   try {
-    return readView(b, /pstore/i, new Uint8Array(readFileSync(b.varsFile ?? '')));
+    return readView(b, opts, /pstore/i, new Uint8Array(readFileSync(b.varsFile ?? '')));
   } finally {
     cleanup(b, opts);
   }
