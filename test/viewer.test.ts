@@ -14,7 +14,7 @@ import { RamoopsImage } from '../src/api/ramoopsImage.js';
 import { captureIo } from '../src/cli/io.js';
 import { viewCommand, type ViewServer } from '../src/cli/commands/view.js';
 import { MemoryRegion } from '../src/region/region.js';
-import { decodeImage } from '../src/viewer/decode.js';
+import { decodeImage, decodeRamoops } from '../src/viewer/decode.js';
 import { zipFiles } from '../src/viewer/download.js';
 import { choiceFromParamsJson, COMPRESSORS } from '../src/viewer/layoutForm.js';
 import { compressorNames } from '../src/core/compress/registry.js';
@@ -26,7 +26,7 @@ import { BAD_BLOCK, CORRECTED_BLOCK, corruptedImage, params } from './helpers/vi
 describe('viewer model (Node)', () => {
   const bytes = corruptedImage();
   const image = new RamoopsImage(new MemoryRegion(bytes), { params });
-  const model = decodeImage(bytes, { params });
+  const model = decodeRamoops(bytes, { params });
 
   test('the fixture corruption is what the test claims: both blocks inside [0, size) of zone 0', () => {
     const z = image.zones()[0];

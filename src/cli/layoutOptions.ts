@@ -12,6 +12,7 @@ import type { EfiImageOptions } from '../api/efiImage.js';
 import type { AnyPstoreImage, ExplicitImageOptions } from '../api/openImage.js';
 import type { RamoopsImageOptions } from '../api/ramoopsImage.js';
 import type { BlkModuleParams } from '../backends/blk/layout.js';
+import { blkParamsFromObject, isBlkParamsObject, parseKiB, type BlkParamsJson } from '../backends/blk/params.js';
 import { ARCH_NAMES, archByName } from '../backends/ramoops/arch.js';
 import { DEFAULT_KERNEL, kernelProfile, withFrontends } from '../core/kernel.js';
 import type { RamoopsParams } from '../backends/ramoops/layout.js';
@@ -223,8 +224,7 @@ export function resolveBackend(flags: LayoutFlags): 'ramoops' | 'blk' | 'efi' {
     return flags.backend;
   }
   if (!flags.params) return 'ramoops';
-  const obj = parseJsonFile(flags.params);
-  return obj && typeof obj === 'object' && 'pstore_blk' in obj && !('ramoops' in obj) ? 'blk' : 'ramoops';
+  return isBlkParamsObject(parseJsonFile(flags.params)) ? 'blk' : 'ramoops';
 }
 
 function parseJsonFile(path: string): unknown {
@@ -236,47 +236,12 @@ function parseJsonFile(path: string): unknown {
   }
 }
 
-const BLK_KEYS = ['kmsg_size', 'pmsg_size', 'console_size', 'ftrace_size', 'max_reason'] as const;
-
-/**
- * A pstore_blk size in KiB as the module takes it. A bare number is KiB
- * (`64`); with a K/M/G suffix it is bytes and must be whole KiB (`64K`, `1M`).
- */
-export function parseKiB(text: string | number, what: string): number {
-  if (typeof text === 'string' && /[kmgt]/i.test(text) && !/^\s*0x/i.test(text)) {
-    const bytes = parseSize(text, what);
-    if (bytes % 1024) throw new UsageError(`${what}: '${text}' is not a whole number of KiB`);
-    return bytes / 1024;
-  }
-  return parseSize(text, what);
-}
-
-/**
- * pstore_blk parameters from a params file: the `pstore_blk` section of a
- * fixture's params.json, or the module parameter names at the top level.
- * `best_effort` n means the device has a panic_write.
- */
-export function readBlkParamsFile(path: string): { params: BlkModuleParams; kernel?: string; frontends?: string; arch?: string; ftraceCpus?: number; panicWrite?: boolean } {
+/** pstore_blk parameters from a params file (see blkParamsFromObject), and its `frontends` key. */
+export function readBlkParamsFile(path: string): BlkParamsJson & { frontends?: string } {
   const obj = parseJsonFile(path);
-  if (!obj || typeof obj !== 'object' || Array.isArray(obj)) throw new UsageError(`--params ${path}: expected a JSON object`);
-  const src = obj as Record<string, unknown>;
-  const inner = src.pstore_blk && typeof src.pstore_blk === 'object' ? (src.pstore_blk as Record<string, unknown>) : src;
-  const params: BlkModuleParams = {};
-  for (const k of BLK_KEYS) {
-    const raw = inner[k];
-    if (raw === undefined) continue;
-    if (typeof raw !== 'number' && typeof raw !== 'string') throw new UsageError(`--params ${path}: ${k}: expected a number`);
-    // The module takes longs; negative means off, like 0.
-    params[k] = typeof raw === 'number' && raw < 0 ? 0 : k === 'max_reason' ? parseSize(raw, `--params ${path}: ${k}`) : parseKiB(raw, `--params ${path}: ${k}`);
-  }
-  const out: ReturnType<typeof readBlkParamsFile> = { params };
-  if (typeof src.kernel_profile === 'string') out.kernel = src.kernel_profile;
-  const fe = frontendsKey(src, path);
+  const out: BlkParamsJson & { frontends?: string } = blkParamsFromObject(obj, `--params ${path}`);
+  const fe = frontendsKey(obj as Record<string, unknown>, path);
   if (fe !== undefined) out.frontends = fe;
-  if (typeof src.arch === 'string') out.arch = src.arch;
-  if (typeof src.ftrace_cpus === 'number' && src.ftrace_cpus > 0) out.ftraceCpus = src.ftrace_cpus;
-  const be = inner.best_effort;
-  if (typeof be === 'string' || typeof be === 'boolean') out.panicWrite = !(be === true || /^[yY1]/.test(String(be)));
   return out;
 }
 

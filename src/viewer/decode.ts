@@ -6,18 +6,20 @@ import { RamoopsImage } from '../api/ramoopsImage.js';
 import { CorruptImageError, PstoreError } from '../errors.js';
 import { MemoryRegion } from '../region/region.js';
 import { scanBlockHealth } from '../zone/persistentRamZone.js';
-import { HEALTH_UNCHECKED, type DecodeFailure, type FileModel, type ImageModel, type LayoutChoice, type ZoneModel } from './model.js';
+import { decodeBlk } from './decodeBlk.js';
+import { decodeEfi } from './decodeEfi.js';
+import { fileModel, HEALTH_UNCHECKED, zonedOptions, type DecodeFailure, type FileModel, type ImageModel, type LayoutChoice, type RamoopsModel, type ZoneModel } from './model.js';
 
+/** The model of `bytes` read as the backend `choice` names. */
 export function decodeImage(bytes: Uint8Array, choice: LayoutChoice): ImageModel {
+  if (choice.backend === 'blk') return decodeBlk(bytes, choice);
+  if (choice.backend === 'efi') return decodeEfi(bytes, choice);
+  return decodeRamoops(bytes, choice);
+}
+
+export function decodeRamoops(bytes: Uint8Array, choice: LayoutChoice): RamoopsModel {
   const t0 = Date.now();
-  const image = new RamoopsImage(new MemoryRegion(bytes), {
-    params: choice.params,
-    kernel: choice.kernel,
-    arch: choice.arch,
-    ftraceCpus: choice.ftraceCpus,
-    offset: choice.offset,
-    compress: choice.compress ?? 'auto',
-  });
+  const image = new RamoopsImage(new MemoryRegion(bytes), { params: choice.params, ...zonedOptions(choice) });
   const zones: ZoneModel[] = image.zones().map((r) => {
     const g = r.attach.geometry;
     const zoneBytes = image.region.read(r.zone.offset, r.zone.size);
@@ -44,19 +46,10 @@ export function decodeImage(bytes: Uint8Array, choice: LayoutChoice): ImageModel
       unread: r.unread,
     };
   });
-  const files: FileModel[] = image.files().map((f) => ({
-    name: f.name,
-    type: f.type,
-    id: f.id,
-    content: f.content,
-    mtime: f.mtime,
-    compressed: f.compressed,
-    compression: f.compression,
-    ecc: f.ecc,
-    zones: f.record.zones,
-  }));
+  const files: FileModel[] = image.files().map(fileModel);
   const l = image.layout;
   return {
+    backend: 'ramoops',
     imageSize: bytes.length,
     offset: choice.offset ?? 0,
     params: l.params,

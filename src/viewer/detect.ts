@@ -1,52 +1,38 @@
 /**
- * Layout detection hook. src/scan (another module) exports
- * `inferLayout(region)`; it is looked up through a glob import so the page
- * builds whether or not scan exists yet, and only loads when asked.
+ * Which kind of image a file is, and its layout: src/scan finds ramoops
+ * regions and pstore/blk devices by their zone headers and chooseLayout
+ * picks the one `--auto` would. The scanner is loaded only when asked (its
+ * own chunk).
  */
-import { MemoryRegion, type Region } from '../region/region.js';
-import type { LayoutChoice } from './model.js';
+import { PstoreError } from '../errors.js';
+import type { ChosenLayout } from '../scan/index.js';
+import type { BackendKind, LayoutChoice } from './model.js';
 
-type InferLayout = (region: Region) => unknown;
-
-const scanModules = import.meta.glob<Record<string, unknown>>('../scan/index.ts');
-
-async function findInferLayout(): Promise<InferLayout | null> {
-  for (const load of Object.values(scanModules)) {
-    const mod = await load();
-    if (typeof mod.inferLayout === 'function') return mod.inferLayout as InferLayout;
-  }
-  return null;
-}
-
-const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 ? v : undefined);
-const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
-
-/** Keeps only what the layout form knows from whatever inferLayout returned. */
-export function choiceFromUnknown(found: unknown): LayoutChoice | null {
-  if (!found || typeof found !== 'object') return null;
-  const o = found as Record<string, unknown>;
-  const p = (o.params && typeof o.params === 'object' ? o.params : o) as Record<string, unknown>;
-  const params: LayoutChoice['params'] = {};
-  for (const k of ['mem_size', 'record_size', 'console_size', 'ftrace_size', 'pmsg_size', 'ecc', 'max_reason'] as const) {
-    const v = num(p[k]);
-    if (v !== undefined) params[k] = v;
-  }
-  const kernelField = o.kernel;
-  const kernel = str(kernelField) ?? (kernelField && typeof kernelField === 'object' ? str((kernelField as Record<string, unknown>).name) : undefined);
-  const archField = o.arch;
-  const arch = str(archField) ?? (archField && typeof archField === 'object' ? str((archField as Record<string, unknown>).name) : undefined);
-  return { params, kernel, arch, ftraceCpus: num(o.ftraceCpus), offset: num(o.offset) };
+/** The form's layout for what the scan chose. */
+export function choiceFromChosen(chosen: ChosenLayout): LayoutChoice {
+  const { kernel, offset } = chosen.options;
+  if (chosen.backend === 'efi') return { backend: 'efi', params: {}, kernel, offset };
+  const { arch, ftraceCpus } = chosen.options;
+  if (chosen.backend === 'blk') return { backend: 'blk', params: {}, blk: chosen.options.params, deviceSize: chosen.options.deviceSize, kernel, arch, ftraceCpus, offset };
+  return { backend: 'ramoops', params: chosen.options.params ?? {}, kernel, arch, ftraceCpus, offset };
 }
 
 export interface Detection {
   choice: LayoutChoice | null;
-  /** 'scan' when inferLayout answered, 'unavailable' when the module is missing. */
-  source: 'scan' | 'none' | 'unavailable';
+  /** 'scan' when a region was found. */
+  source: 'scan' | 'none';
+  kind: BackendKind | null;
 }
 
 export async function detectLayout(bytes: Uint8Array): Promise<Detection> {
-  const infer = await findInferLayout();
-  if (!infer) return { choice: null, source: 'unavailable' };
-  const choice = choiceFromUnknown(infer(new MemoryRegion(bytes)));
-  return { choice, source: choice ? 'scan' : 'none' };
+  const { chooseLayout, scanDump } = await import('../scan/index.js');
+  let chosen: ChosenLayout;
+  try {
+    chosen = chooseLayout(scanDump(bytes));
+  } catch (e) {
+    // Nothing convincing (or only a truncated region): the page falls back to the defaults.
+    if (e instanceof PstoreError) return { choice: null, source: 'none', kind: null };
+    throw e;
+  }
+  return { choice: choiceFromChosen(chosen), source: 'scan', kind: chosen.backend };
 }

@@ -1,14 +1,17 @@
 /**
- * The layout form: ramoops module parameter names, empty = module default.
- * Numbers take what the CLI takes (4096, 0x1000, 4K).
+ * The layout form: the backend, then its module parameter names (ramoops in
+ * bytes, pstore_blk in KiB), empty = module default. Numbers take what the
+ * CLI takes (4096, 0x1000, 4K).
  */
+import type { BlkModuleParams } from '../backends/blk/layout.js';
+import { blkParamsFromObject, isBlkParamsObject, parseKiB } from '../backends/blk/params.js';
 import { ARCH_NAMES } from '../backends/ramoops/arch.js';
 import { paramsFromObject, parseSize } from '../backends/ramoops/params.js';
 import type { CompressorName } from '../core/compress/types.js';
 import { withFrontends } from '../core/kernel.js';
 import { PstoreError, UsageError } from '../errors.js';
 import { h, hex } from './format.js';
-import type { LayoutChoice } from './model.js';
+import { BACKEND_KINDS, type BackendKind, type LayoutChoice } from './model.js';
 
 const PARAM_FIELDS = [
   ['mem_size', 'image size − offset', 'Region size'],
@@ -19,6 +22,25 @@ const PARAM_FIELDS = [
   ['ecc', '0', 'ECC parity bytes per 128-byte block (0 off, 1 means 16)'],
   ['max_reason', '2', 'highest kmsg_dump reason stored'],
 ] as const;
+
+/** pstore_blk's parameters (sizes in KiB); the device size is bytes like mem_size. */
+const BLK_FIELDS = [
+  ['kmsg_size', '64', 'kmsg_size: one dump zone, KiB'],
+  ['pmsg_size', '64 (debian: 0)', 'pmsg zone, KiB (0 off)'],
+  ['console_size', '64 (debian: 0)', 'console zone, KiB (0 off)'],
+  ['ftrace_size', '64 (debian: 0)', 'ftrace area, KiB (0 off)'],
+  ['max_reason', '2', 'highest kmsg_dump reason stored'],
+] as const;
+
+/** Backends with zones (ftrace CPUs, byte order); an EFI store has neither. */
+const ZONED: readonly BackendKind[] = ['ramoops', 'blk'];
+
+/** The backend selector's tooltip. */
+const BACKEND_TITLES: Record<BackendKind, string> = {
+  ramoops: 'ramoops: persistent RAM region',
+  blk: 'pstore/blk: zones on a block device or flash image',
+  efi: 'efi: efi-pstore variables in a UEFI variable store (OVMF_VARS.fd, NVRAM)',
+};
 
 /** As the registry lists them; kept here so the page's main bundle carries no decompressor. */
 export const COMPRESSORS: readonly CompressorName[] = ['deflate', 'lzo', 'lz4', 'lz4hc', '842', 'zstd'];
@@ -31,6 +53,10 @@ export function choiceFromParamsJson(text: string, where = 'params JSON'): Layou
     obj = JSON.parse(text);
   } catch (e) {
     throw new UsageError(`${where}: not valid JSON (${e instanceof Error ? e.message.split('\n')[0] : String(e)})`);
+  }
+  if (isBlkParamsObject(obj)) {
+    const b = blkParamsFromObject(obj, where);
+    return { backend: 'blk', params: {}, blk: b.params, kernel: b.kernel, arch: b.arch, ftraceCpus: b.ftraceCpus };
   }
   const params = paramsFromObject(obj, where);
   delete params.mem_address;
@@ -59,12 +85,16 @@ export interface LayoutForm {
 
 export function createLayoutForm(onApply: (c: LayoutChoice) => void, onParamsFile: (f: File) => void, onDetect: () => void): LayoutForm {
   const inputs = new Map<string, HTMLInputElement | HTMLSelectElement>();
-  const field = (name: string, label: string, control: HTMLInputElement | HTMLSelectElement, title?: string): HTMLElement => {
+  /** Fields of some backends only, shown when one of them is selected. */
+  const only = new Map<HTMLElement, readonly BackendKind[]>();
+  const field = (name: string, label: string, control: HTMLInputElement | HTMLSelectElement, title?: string, backend?: BackendKind | readonly BackendKind[]): HTMLElement => {
     control.id = `f-${name}`;
     control.name = name;
     if (title) control.title = title;
     inputs.set(name, control);
-    return h('div', { class: 'field' }, h('label', { for: control.id, text: label }), control);
+    const el = h('div', { class: 'field' }, h('label', { for: control.id, text: label }), control);
+    if (backend) only.set(el, typeof backend === 'string' ? [backend] : backend);
+    return el;
   };
   const text = (placeholder: string): HTMLInputElement =>
     h('input', { type: 'text', inputmode: 'text', autocomplete: 'off', spellcheck: 'false', placeholder });
@@ -73,6 +103,11 @@ export function createLayoutForm(onApply: (c: LayoutChoice) => void, onParamsFil
     s.value = def;
     return s;
   };
+  const backendSelect = select(BACKEND_KINDS, 'ramoops');
+  const showBackend = (): void => {
+    for (const [el, b] of only) el.hidden = !b.includes(backendSelect.value as BackendKind);
+  };
+  backendSelect.addEventListener('change', showBackend);
   const kernel = text('6.1');
   kernel.setAttribute('list', 'kernel-list');
   const err = h('p', { class: 'form-error', role: 'alert', hidden: true });
@@ -93,10 +128,13 @@ export function createLayoutForm(onApply: (c: LayoutChoice) => void, onParamsFil
     h(
       'div',
       { class: 'fields' },
-      ...PARAM_FIELDS.map(([name, ph, title]) => field(name, name, text(ph), title)),
-      field('ftrace_cpus', 'ftrace cpus', text('1'), 'CPUs of the crashed kernel: one ftrace zone each'),
+      field('backend', 'backend', backendSelect, Object.values(BACKEND_TITLES).join('\n')),
+      ...PARAM_FIELDS.map(([name, ph, title]) => field(name, name, text(ph), title, 'ramoops')),
+      field('blk-mem_size', 'device size', text('image size − offset'), 'device size in bytes', 'blk'),
+      ...BLK_FIELDS.map(([name, ph, title]) => field(`blk-${name}`, name, text(ph), title, 'blk')),
+      field('ftrace_cpus', 'ftrace cpus', text('1'), 'CPUs of the crashed kernel: one ftrace zone each', ZONED),
       field('kernel', 'kernel', kernel, 'kernel profile: zone order and rules'),
-      field('arch', 'arch', select(ARCH_NAMES, 'x86_64')),
+      field('arch', 'arch', select(ARCH_NAMES, 'x86_64'), undefined, ZONED),
       field('offset', 'offset', text('0'), 'where the region starts inside the file'),
       field('compress', 'compress', select(['auto', 'none', ...COMPRESSORS], 'auto'), "the reading kernel's compressor"),
     ),
@@ -118,17 +156,39 @@ export function createLayoutForm(onApply: (c: LayoutChoice) => void, onParamsFil
       }
     };
     for (const el of inputs.values()) el.removeAttribute('aria-invalid');
+    const backend = (value('backend') || 'ramoops') as BackendKind;
     const params: LayoutChoice['params'] = {};
-    for (const [name] of PARAM_FIELDS) {
-      const v = num(name);
-      if (v !== undefined) params[name] = v;
+    let blk: BlkModuleParams | undefined;
+    let deviceSize: number | undefined;
+    if (backend === 'blk') {
+      blk = {};
+      for (const [name] of BLK_FIELDS) {
+        const v = value(`blk-${name}`);
+        if (!v) continue;
+        try {
+          blk[name] = name === 'max_reason' ? parseSize(v, name) : parseKiB(v, `${name} (KiB)`);
+        } catch (e) {
+          inputs.get(`blk-${name}`)?.setAttribute('aria-invalid', 'true');
+          throw e;
+        }
+      }
+      deviceSize = num('blk-mem_size');
+    } else if (backend === 'ramoops') {
+      for (const [name] of PARAM_FIELDS) {
+        const v = num(name);
+        if (v !== undefined) params[name] = v;
+      }
     }
-    const cpus = num('ftrace_cpus');
+    const zoned = ZONED.includes(backend);
+    const cpus = zoned ? num('ftrace_cpus') : undefined;
     return {
+      backend,
       params,
+      blk,
+      deviceSize,
       ftraceCpus: cpus,
       kernel: value('kernel') || undefined,
-      arch: value('arch') || undefined,
+      arch: zoned ? value('arch') || undefined : undefined,
       offset: num('offset'),
       compress: (value('compress') || 'auto') as LayoutChoice['compress'],
     };
@@ -148,11 +208,18 @@ export function createLayoutForm(onApply: (c: LayoutChoice) => void, onParamsFil
     }
   });
   const set = (c: LayoutChoice): void => {
+    backendSelect.value = c.backend ?? 'ramoops';
+    showBackend();
     for (const [name] of PARAM_FIELDS) {
       const v = c.params[name];
       const el = inputs.get(name)!;
       el.value = v === undefined ? '' : name === 'ecc' || name === 'max_reason' ? String(v) : hex(v);
     }
+    for (const [name] of BLK_FIELDS) {
+      const v = c.blk?.[name];
+      inputs.get(`blk-${name}`)!.value = v === undefined ? '' : String(v);
+    }
+    inputs.get('blk-mem_size')!.value = c.deviceSize !== undefined ? hex(c.deviceSize) : '';
     inputs.get('ftrace_cpus')!.value = c.ftraceCpus !== undefined ? String(c.ftraceCpus) : '';
     inputs.get('kernel')!.value = c.kernel ?? '';
     inputs.get('arch')!.value = c.arch ?? 'x86_64';
@@ -160,5 +227,6 @@ export function createLayoutForm(onApply: (c: LayoutChoice) => void, onParamsFil
     inputs.get('compress')!.value = c.compress ?? 'auto';
     showError(null);
   };
+  showBackend();
   return { element: form, set, read, showError };
 }

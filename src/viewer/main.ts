@@ -7,7 +7,9 @@ import { PstoreError } from '../errors.js';
 import { downloadAll } from './download.js';
 import { h, hex, humanSize } from './format.js';
 import { choiceFromParamsJson, createLayoutForm } from './layoutForm.js';
-import type { DecodeFailure, ImageModel, LayoutChoice } from './model.js';
+import { renderBlkMap } from './blkMap.js';
+import { renderEfiMap } from './efiMap.js';
+import type { BackendKind, DecodeFailure, ImageModel, LayoutChoice } from './model.js';
 import { renderRecordList } from './recordList.js';
 import { renderRecordView } from './recordView.js';
 import { CANCELLED, runInWorker } from './workerClient.js';
@@ -71,15 +73,49 @@ function clearViews(): void {
   $('download-all').hidden = true;
 }
 
+const KIND_NAMES: Record<BackendKind, string> = { ramoops: 'ramoops region', blk: 'pstore/blk device', efi: 'EFI variable store' };
+
+const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
+
+/** The status line's description of the image, and the map, per backend. */
+function backendView(model: ImageModel): { what: string; title: string; map: HTMLElement; problem: string | null } {
+  if (model.backend === 'blk') {
+    return {
+      what: `pstore/blk device of ${humanSize(model.deviceSize)}, ${plural(model.zones.length, 'zone')}`,
+      title: 'Device map',
+      map: renderBlkMap(model, state.bytes, tooltip),
+      problem: model.recoveryProblem && `The kernel's recovery of this device fails, so it shows no records: ${model.recoveryProblem}`,
+    };
+  }
+  if (model.backend === 'efi') {
+    const m = model.map;
+    const pstore = m.variables.filter((v) => v.isPstore && v.state === 'added').length;
+    return {
+      what: `EFI variable store (${m.store.format}, ${humanSize(m.store.size)}), ${plural(m.variables.length, 'variable')}, ${pstore} efi-pstore, ${humanSize(m.store.freeBytes)} free`,
+      title: 'Variable store',
+      map: renderEfiMap(model, state.bytes, tooltip),
+      problem: null,
+    };
+  }
+  const problems = model.zones.reduce((n, z) => n + z.correctedBytes, 0);
+  const bad = model.zones.reduce((n, z) => n + z.badBlocks, 0);
+  return {
+    what: `${plural(model.zones.length, 'zone')}${problems || bad ? `, ECC ${problems} bytes corrected, ${bad} unrecoverable blocks` : ''}`,
+    title: 'Zone map',
+    map: renderZoneMap(model, state.bytes, tooltip),
+    problem: null,
+  };
+}
+
 function renderModel(model: ImageModel): void {
   state.model = model;
-  const zones = model.zones;
-  const problems = zones.reduce((n, z) => n + z.correctedBytes, 0);
-  const bad = zones.reduce((n, z) => n + z.badBlocks, 0);
-  status.textContent = `${state.name}: ${humanSize(model.imageSize)}, ${zones.length} zones, ${model.files.length} record${model.files.length === 1 ? '' : 's'}${problems || bad ? `, ECC ${problems} bytes corrected, ${bad} unrecoverable blocks` : ''} · layout: ${state.layoutSource} · kernel ${model.kernel}, ${model.arch}`;
-  showMessage(model.warnings.length ? `Layout notes: ${model.warnings.join('; ')}` : null, 'info');
+  const view = backendView(model);
+  status.textContent = `${state.name}: ${humanSize(model.imageSize)}, ${view.what}, ${plural(model.files.length, 'record')} · layout: ${state.layoutSource} · kernel ${model.kernel}, ${model.arch}`;
+  if (view.problem) showMessage(view.problem);
+  else showMessage(model.warnings.length ? `Layout notes: ${model.warnings.join('; ')}` : null, 'info');
 
-  mapSection.replaceChildren(renderZoneMap(model, state.bytes, tooltip));
+  $('map-title').textContent = view.title;
+  mapSection.replaceChildren(view.map);
   const files = model.files;
   if (!files.length) {
     recordsSection.replaceChildren(h('p', { class: 'empty', text: 'No records: the kernel would show an empty /sys/fs/pstore for this layout.' }));
@@ -130,11 +166,11 @@ async function detect(explicit: boolean): Promise<void> {
   const res = await runInWorker({ kind: 'detect', bytes: state.bytes });
   if (res.kind === 'failed' && res.failure.errorName === CANCELLED) return;
   if (res.kind === 'detected' && res.choice) {
-    state.layoutSource = 'detected';
+    state.layoutSource = `detected ${KIND_NAMES[res.found ?? 'ramoops']}`;
     await decode(res.choice);
     return;
   }
-  const why = res.kind === 'detected' ? (res.source === 'unavailable' ? 'layout detection is not available in this build' : 'no ramoops layout found') : res.kind === 'failed' ? res.failure.message : 'unexpected answer';
+  const why = res.kind === 'detected' ? 'no ramoops region, pstore/blk device or EFI variable store found' : res.kind === 'failed' ? res.failure.message : 'unexpected answer';
   if (explicit) {
     form.showError(`Detect: ${why}.`);
     setPhase(state.model ? 'ready' : 'empty');
@@ -159,12 +195,12 @@ async function openBytes(bytes: Uint8Array, name: string, choice: LayoutChoice |
 
 async function openImageFile(file: File): Promise<void> {
   if (file.size > MAX_IMAGE_BYTES) {
-    showMessage(`'${file.name}' is ${humanSize(file.size)}: larger than the ${humanSize(MAX_IMAGE_BYTES)} this page reads. Cut the ramoops region out first (pstore view IMAGE --offset … works on the command line).`);
+    showMessage(`'${file.name}' is ${humanSize(file.size)}: larger than the ${humanSize(MAX_IMAGE_BYTES)} this page reads. Cut the region or device out first (pstore view IMAGE --offset … --mem-size … works on the command line).`);
     setPhase('error');
     return;
   }
   if (file.size === 0) {
-    showMessage(`'${file.name}' is empty: not a ramoops image.`);
+    showMessage(`'${file.name}' is empty: not a pstore image.`);
     setPhase('error');
     return;
   }

@@ -1,10 +1,11 @@
 /**
  * The zone map's geometry, DOM-free: the region's bytes laid out to scale as
- * rows of equal byte counts, and every zone part (header, ring data in use or
- * free, parity, unused tail) and ECC block run as rectangles in those rows.
+ * rows of equal byte counts (RowGrid, shared by every backend's map), and for
+ * ramoops every zone part (header, ring data in use or free, parity, unused
+ * tail) and ECC block run as rectangles in those rows.
  */
 import { hex } from './format.js';
-import { HEALTH_NAMES, type ImageModel, type ZoneModel } from './model.js';
+import { HEALTH_NAMES, type RamoopsModel, type ZoneModel } from './model.js';
 
 export const GUTTER = 84;
 export const MAP_W = 1000;
@@ -41,6 +42,8 @@ export interface MapLabel {
 }
 
 export interface MapGeometry {
+  /** Bytes drawn (the region, device or store). */
+  size: number;
   rowBytes: number;
   rows: number;
   width: number;
@@ -58,17 +61,25 @@ export function rowBytesFor(memSize: number): number {
   return r;
 }
 
-export function buildMap(model: ImageModel): MapGeometry {
-  const mem = model.params.mem_size;
-  const rowBytes = rowBytesFor(mem);
-  const rows = Math.max(1, Math.ceil(mem / rowBytes));
-  const scale = MAP_W / rowBytes;
-  const rects: MapRect[] = [];
-  const markers: MapMarker[] = [];
-  const labels: MapLabel[] = [];
+/** `size` bytes as rows of rowBytes, and the rectangles drawn on them. */
+export class RowGrid {
+  readonly rowBytes: number;
+  readonly rows: number;
+  /** Map units per byte. */
+  readonly scale: number;
+  readonly rects: MapRect[] = [];
+  readonly markers: MapMarker[] = [];
+  readonly labels: MapLabel[] = [];
 
-  /** One rectangle per row the byte range [a, b) crosses. */
-  const range = (a: number, b: number, y0: number, h: number, cls: string, data: Record<string, string>, minW = 0, label?: string): void => {
+  constructor(readonly size: number) {
+    this.rowBytes = rowBytesFor(size);
+    this.rows = Math.max(1, Math.ceil(size / this.rowBytes));
+    this.scale = MAP_W / this.rowBytes;
+  }
+
+  /** One rectangle per row the byte range [a, b) crosses; at least minW wide. */
+  range(a: number, b: number, y0: number, h: number, cls: string, data: Record<string, string>, minW = 0, label?: string): void {
+    const { rowBytes, scale } = this;
     for (let s = a; s < b; ) {
       const row = Math.floor(s / rowBytes);
       const e = Math.min(b, (row + 1) * rowBytes);
@@ -78,14 +89,47 @@ export function buildMap(model: ImageModel): MapGeometry {
         x = Math.max(GUTTER, Math.min(x - (minW - w) / 2, GUTTER + MAP_W - minW));
         w = minW;
       }
-      rects.push({ x, y: row * ROW_PITCH + y0, w, h, cls, data, label });
+      this.rects.push({ x, y: row * ROW_PITCH + y0, w, h, cls, data, label });
       s = e;
     }
-  };
-  const point = (off: number): { x: number; y: number } => {
-    const row = Math.min(rows - 1, Math.floor(off / rowBytes));
-    return { x: GUTTER + (off - row * rowBytes) * scale, y: row * ROW_PITCH };
-  };
+  }
+
+  point(off: number): { x: number; y: number } {
+    const row = Math.min(this.rows - 1, Math.floor(off / this.rowBytes));
+    return { x: GUTTER + (off - row * this.rowBytes) * this.scale, y: row * ROW_PITCH };
+  }
+
+  /** A label at the start of [offset, offset+size) when its first row has room for it. */
+  label(offset: number, size: number, text: string, room = 56): void {
+    const p = this.point(offset);
+    const firstRowEnd = (Math.floor(offset / this.rowBytes) + 1) * this.rowBytes;
+    if ((Math.min(offset + size, firstRowEnd) - offset) * this.scale > room) this.labels.push({ x: p.x + 5, y: p.y + 14, text });
+  }
+
+  /** The finished geometry; row labels count from `base` (the region's offset in the file). */
+  geometry(base: number): MapGeometry {
+    const rowLabels: MapLabel[] = [];
+    for (let r = 0; r < this.rows; r++) rowLabels.push({ x: GUTTER - 6, y: r * ROW_PITCH + 15, text: hex(base + r * this.rowBytes) });
+    return {
+      size: this.size,
+      rowBytes: this.rowBytes,
+      rows: this.rows,
+      width: GUTTER + MAP_W + 4,
+      height: this.rows * ROW_PITCH,
+      rects: this.rects,
+      markers: this.markers,
+      labels: this.labels,
+      rowLabels,
+    };
+  }
+}
+
+export function buildMap(model: RamoopsModel): MapGeometry {
+  const mem = model.params.mem_size;
+  const grid = new RowGrid(mem);
+  const { markers } = grid;
+  const range = grid.range.bind(grid);
+  const point = grid.point.bind(grid);
 
   model.zones.forEach((z, zi) => {
     const g = z.geometry;
@@ -102,11 +146,7 @@ export function buildMap(model: ImageModel): MapGeometry {
       markers.push({ ...point(d0 + z.header.start), kind: 'start', zone: zi });
       if (z.header.size < g.dataSize) markers.push({ ...point(d0 + z.header.size), kind: 'size', zone: zi });
     }
-    const p = point(base);
-    const firstRowEnd = (Math.floor(base / rowBytes) + 1) * rowBytes;
-    if ((Math.min(base + z.size, firstRowEnd) - base) * scale > 56) {
-      labels.push({ x: p.x + 5, y: p.y + 14, text: z.index || z.type === 'dmesg' ? `${z.type} ${z.index}` : z.type });
-    }
+    grid.label(base, z.size, z.index || z.type === 'dmesg' ? `${z.type} ${z.index}` : z.type);
 
     // ECC health: runs of equal health, problem blocks one by one.
     // The kernel's block count can overshoot the ring by one block: draw only blocks with data.
@@ -131,10 +171,7 @@ export function buildMap(model: ImageModel): MapGeometry {
     }
   });
   if (model.used < mem) range(model.used, mem, 0, ZONE_H, 'z part-unused', { kind: 'unused' });
-
-  const rowLabels: MapLabel[] = [];
-  for (let r = 0; r < rows; r++) rowLabels.push({ x: GUTTER - 6, y: r * ROW_PITCH + 15, text: hex(model.offset + r * rowBytes) });
-  return { rowBytes, rows, width: GUTTER + MAP_W + 4, height: rows * ROW_PITCH, rects, markers, labels, rowLabels };
+  return grid.geometry(model.offset);
 }
 
 export interface OffsetInfo {
@@ -143,7 +180,7 @@ export interface OffsetInfo {
 }
 
 /** The zone holding a region offset (zones are sorted by offset). */
-export function zoneAt(model: ImageModel, off: number): number {
+export function zoneAt(model: { zones: readonly { offset: number; size: number }[] }, off: number): number {
   let lo = 0;
   let hi = model.zones.length - 1;
   while (lo <= hi) {
@@ -172,14 +209,21 @@ export function zoneSummary(z: ZoneModel): string[] {
 }
 
 /** What the tooltip says about one byte of the region. */
-export function describeOffset(model: ImageModel, image: Uint8Array | null, off: number): OffsetInfo {
-  const at = `region +${hex(off)}${model.offset ? `, image ${hex(model.offset + off)}` : ''}`;
-  const value = (o: number, n: number): string => {
-    if (!image) return '';
-    const s = model.offset + o;
-    const bytes = Array.from(image.subarray(s, Math.min(s + n, image.length)), (b) => b.toString(16).padStart(2, '0'));
-    return bytes.join(' ');
-  };
+/** Up to n bytes of the image at region offset `o`, in hex ('' without the bytes). */
+export function bytesAt(image: Uint8Array | null, base: number, o: number, n: number): string {
+  if (!image) return '';
+  const s = base + o;
+  return Array.from(image.subarray(s, Math.min(s + n, image.length)), (b) => b.toString(16).padStart(2, '0')).join(' ');
+}
+
+/** `region +0x…, image +0x…` (the image offset only when the region does not start the file). */
+export function whereText(what: string, base: number, off: number): string {
+  return `${what} +${hex(off)}${base ? `, image ${hex(base + off)}` : ''}`;
+}
+
+export function describeOffset(model: RamoopsModel, image: Uint8Array | null, off: number): OffsetInfo {
+  const at = whereText('region', model.offset, off);
+  const value = (o: number, n: number): string => bytesAt(image, model.offset, o, n);
   const zi = zoneAt(model, off);
   if (zi < 0) return { title: 'unused by the layout', lines: [at, `bytes: ${value(off, 8)}`] };
   const z = model.zones[zi];

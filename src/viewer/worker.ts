@@ -12,7 +12,7 @@ self.onmessage = async (ev: MessageEvent<WorkerRequest>) => {
       post({ kind: 'decoded', model: decodeImage(req.bytes, req.choice) });
     } else {
       const d = await detectLayout(req.bytes);
-      post({ kind: 'detected', choice: d.choice, source: d.source });
+      post({ kind: 'detected', choice: d.choice, source: d.source, found: d.kind });
     }
   } catch (e) {
     post({ kind: 'failed', failure: describeFailure(e) });

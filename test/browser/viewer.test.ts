@@ -5,29 +5,25 @@
  * This tier fails without chromium: `apt-get install chromium`.
  */
 import assert from 'node:assert/strict';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { unzipSync } from 'fflate';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { RamoopsImage } from '../../src/api/ramoopsImage.js';
 import { paramsFromObject } from '../../src/backends/ramoops/params.js';
 import { captureIo } from '../../src/cli/io.js';
 import { viewCommand, type ViewServer } from '../../src/cli/commands/view.js';
 import { MemoryRegion } from '../../src/region/region.js';
+import { ARTIFACTS, assertChromium, buildViewer, launchChromium } from '../helpers/browser.js';
 import { fixturePath, readFixture, ROOT } from '../helpers/fixtures.js';
 import { BAD_BLOCK, CORRECTED_BLOCK, corruptedImage, params, paramsPath } from '../helpers/viewerImage.js';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
-const ARTIFACTS = join(ROOT, 'test-artifacts');
 
 const decoder = new TextDecoder();
 
-test('chromium is installed', () => {
-  assert.ok(existsSync(CHROMIUM), `no chromium at ${CHROMIUM}: apt-get install chromium (or set CHROMIUM_PATH)`);
-});
+test('chromium is installed', assertChromium);
 
 describe('pstore view in chromium', () => {
   let dir = '';
@@ -39,16 +35,14 @@ describe('pstore view in chromium', () => {
   const expected = new RamoopsImage(new MemoryRegion(bytes), { params }).files();
 
   before(async () => {
-    assert.ok(existsSync(CHROMIUM), `no chromium at ${CHROMIUM}: apt-get install chromium (or set CHROMIUM_PATH)`);
+    assertChromium();
     dir = mkdtempSync(join(tmpdir(), 'pstore-viewer-'));
     viewerDir = join(dir, 'viewer');
-    const { build } = await import('vite');
-    await build({ configFile: join(ROOT, 'vite.config.ts'), logLevel: 'error', build: { outDir: viewerDir, emptyOutDir: true, sourcemap: false } });
+    await buildViewer(viewerDir);
     imagePath = join(dir, 'panic-ecc16-corrupt.bin');
     writeFileSync(imagePath, bytes);
     server = await viewCommand(imagePath, { params: paramsPath, open: false }, captureIo(), { viewerDir });
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
-    mkdirSync(ARTIFACTS, { recursive: true });
+    browser = await launchChromium();
   });
 
   after(async () => {

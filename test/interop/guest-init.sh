@@ -14,13 +14,14 @@
 #          parameters instead of ramoops; crash mode then waits for the
 #          deferred flush (best_effort writes Oopses from a workqueue);
 #          pstore is mounted first, else pstore/zone never writes
+#   hx.efi=1 : efi-pstore (UEFI variables; boot under OVMF) instead of ramoops
 # Captured data goes to /dev/ttyS1 in frames; the console stays for humans.
 export PATH=/bin
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
 
-MODE=; MARKER=; END=panic; RAMOOPS=; PBLK=; FILLER=0; LINES=0; OOPS=0; ERASE=0; CAPTURE=0; ARCHIVE=0
+MODE=; MARKER=; END=panic; RAMOOPS=; PBLK=; EFI=0; FILLER=0; LINES=0; OOPS=0; ERASE=0; CAPTURE=0; ARCHIVE=0
 for arg in $(cat /proc/cmdline); do
   case "$arg" in
     hx.mode=*) MODE=${arg#hx.mode=} ;;
@@ -28,6 +29,7 @@ for arg in $(cat /proc/cmdline); do
     hx.end=*) END=${arg#hx.end=} ;;
     hx.ramoops=*) RAMOOPS=${arg#hx.ramoops=} ;;
     hx.pblk=*) PBLK=${arg#hx.pblk=} ;;
+    hx.efi=*) EFI=${arg#hx.efi=} ;;
     hx.filler=*) FILLER=${arg#hx.filler=} ;;
     hx.lines=*) LINES=${arg#hx.lines=} ;;
     hx.oops=*) OOPS=${arg#hx.oops=} ;;
@@ -65,7 +67,15 @@ capture_files() {
   done
 }
 
-if [ -n "$PBLK" ]; then
+if [ "$EFI" = 1 ]; then
+  [ -d /sys/firmware/efi ] || fail "not booted through UEFI (no /sys/firmware/efi)"
+  insmod /lib/modules/efi-pstore.ko || fail "insmod efi-pstore"
+  # The backend is called efi up to 6.1, efi_pstore (the module name) from 6.2.
+  case "$(cat /sys/module/pstore/parameters/backend 2>/dev/null)" in
+    efi | efi_pstore) ;;
+    *) fail "efi-pstore did not register: $(dmesg | grep -iE 'pstore|efi' | tail -2 | tr '\n' ' ')" ;;
+  esac
+elif [ -n "$PBLK" ]; then
   # The virtio and pstore_zone modules this kernel needs, in load order.
   while read -r m; do
     [ "$m" = pstore_blk ] || insmod /lib/modules/$m.ko || fail "insmod $m"
@@ -141,7 +151,7 @@ fi
 mount_pstore
 echo "==MOUNT $(grep pstore /proc/mounts)==" > "$OUT"
 capture_files
-for p in /sys/module/ramoops/parameters/* /sys/module/pstore_blk/parameters/* /sys/module/pstore/parameters/* /sys/module/printk/parameters/*; do
+for p in /sys/module/ramoops/parameters/* /sys/module/pstore_blk/parameters/* /sys/module/efi_pstore/parameters/* /sys/module/pstore/parameters/* /sys/module/printk/parameters/*; do
   [ -f "$p" ] && echo "==PARAM ${p#/sys/module/} $(cat "$p" 2>/dev/null)==" > "$OUT"
 done
 echo "==UPTIME $(cut -d" " -f1 /proc/uptime)==" > "$OUT"

@@ -134,6 +134,23 @@ test('diffKernelFiles compares mtime nanoseconds when both sides have them', () 
   assert.deepEqual(diffKernelFiles([{ name: 'a', data: d, mtimeEpoch: 5, mtimeNsec: 1000 }], [{ name: 'a', data: d, mtimeEpoch: 5 }]), []);
 });
 
+test('OVMF: the empty variable store is one our reader opens (no records); a missing firmware file is a VmSetupError', async () => {
+  const { emptyVarStore, findOvmf } = await import('./firmware.js');
+  const { looksLikeEfiStore } = await import('../../src/backends/efi/storeMap.js');
+  const { ourEfiFiles } = await import('./efi.js');
+  const store = emptyVarStore();
+  assert.ok(looksLikeEfiStore(store.subarray(0, 4096)));
+  assert.deepEqual(ourEfiFiles(store), []);
+  const saved = process.env.HX_OVMF_CODE;
+  process.env.HX_OVMF_CODE = '/nonexistent/OVMF_CODE.fd';
+  try {
+    assert.throws(() => findOvmf(), (e: Error) => e.name === 'VmSetupError' && /apt-get install -y ovmf/.test(e.message));
+  } finally {
+    if (saved === undefined) delete process.env.HX_OVMF_CODE;
+    else process.env.HX_OVMF_CODE = saved;
+  }
+});
+
 test('the guest kernels unpack to ELF images with a PVH entry (QEMU boots them without in-guest decompression)', () => {
   for (const version of GUEST_KERNELS) {
     const g = findGuestKernel(version);

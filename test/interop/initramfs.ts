@@ -81,6 +81,9 @@ export const GUEST_KERNEL_SPECS: Readonly<Record<GuestKernelVersion, GuestKernel
   },
 };
 
+/** efi-pstore (no module dependencies: the efivars core is built in); hx.efi=1 loads it. */
+export const EFI_MODULE = ['drivers/firmware/efi/efi-pstore.ko', 'efi-pstore.ko'] as const;
+
 /** Host inputs of a guest: the kernel to boot and where its modules live. */
 export interface GuestKernel {
   version: GuestKernelVersion;
@@ -165,7 +168,8 @@ export function guestInitramfs(g: GuestKernel): string {
   // pstore/blk on a virtio disk, in load order (hx.pblk=…); /init reads the order from blk.list.
   const blkModules = spec.blkModules.map(([rel, name]) => ({ name, data: readModule(g.modulesDir, rel) }));
   const blkList = new TextEncoder().encode(blkModules.map((m) => m.name.replace(/\.ko$/, '')).join('\n') + '\n');
-  const key = sha256(BUILDER_VERSION, busybox, rs, ramoops, init, oopsSource, readFileSync(join(HERE, 'oops-module.ts')), blkList, ...blkModules.map((m) => m.data)).slice(0, 16);
+  const efiPstore = readModule(g.modulesDir, EFI_MODULE[0]);
+  const key = sha256(BUILDER_VERSION, busybox, rs, ramoops, init, oopsSource, readFileSync(join(HERE, 'oops-module.ts')), blkList, efiPstore, ...blkModules.map((m) => m.data)).slice(0, 16);
   mkdirSync(VM_CACHE, { recursive: true });
   const out = join(VM_CACHE, `initramfs-${g.release}-${key}.cpio.gz`);
   if (existsSync(out)) return out;
@@ -187,6 +191,7 @@ export function guestInitramfs(g: GuestKernel): string {
     { kind: 'file', path: 'init', data: init, mode: 0o755 },
     ...blkModules.map((m): CpioEntry => ({ kind: 'file', path: `lib/modules/${m.name}`, data: m.data })),
     { kind: 'file', path: 'lib/modules/blk.list', data: blkList },
+    { kind: 'file', path: `lib/modules/${EFI_MODULE[1]}`, data: efiPstore },
   ];
   for (let i = 1; i <= MAX_OOPS; i++) {
     entries.push({ kind: 'file', path: `lib/modules/hx_oops${i}.ko`, data: buildOopsModule(oopsSource, `hx_oops${i}`) });

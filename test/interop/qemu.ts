@@ -22,6 +22,14 @@ export interface QemuBoot {
   smp?: number;
   /** Raw disk image attached as virtio-blk (/dev/vda in the guest). */
   disk?: string;
+  /** Boot through UEFI firmware (q35 machine, two pflash chips) instead of QEMU's default BIOS. */
+  firmware?: UefiFirmware;
+}
+
+/** OVMF's split images: code (read-only) and the variable store the guest writes (changed in place). */
+export interface UefiFirmware {
+  code: string;
+  vars: string;
 }
 
 export interface QemuResult {
@@ -102,7 +110,7 @@ export async function runQemu(b: QemuBoot): Promise<QemuResult> {
   const dataLog = join(b.workDir, 'data.log');
   const args = [
     '-accel', 'tcg',
-    '-machine', 'pc,memory-backend=ram0',
+    '-machine', `${b.firmware ? 'q35' : 'pc'},memory-backend=ram0`,
     '-m', `${GUEST_RAM_MB}M`,
     '-object', `memory-backend-file,id=ram0,size=${GUEST_RAM_MB}M,mem-path=${b.ramFile},share=on`,
     '-smp', String(b.smp ?? 1),
@@ -118,6 +126,11 @@ export async function runQemu(b: QemuBoot): Promise<QemuResult> {
     '-rtc', `base=${b.rtcBase},clock=vm`,
   ];
   if (b.disk) args.push('-drive', `file=${b.disk},if=virtio,format=raw,cache=writethrough`);
+  if (b.firmware) {
+    // -kernel still works: OVMF loads it from fw_cfg and starts it through its EFI stub.
+    args.push('-drive', `if=pflash,format=raw,unit=0,readonly=on,file=${b.firmware.code}`);
+    args.push('-drive', `if=pflash,format=raw,unit=1,file=${b.firmware.vars}`);
+  }
   const slot = await acquireSlot();
   const started = performance.now();
   try {

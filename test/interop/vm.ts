@@ -22,6 +22,7 @@ import {
 } from './initramfs.js';
 import { cpioNewc, type CpioEntry } from './newc.js';
 import { createRamFile, cutRegion, runQemu, VmBootError, type QemuResult } from './qemu.js';
+import { emptyVarStore, findOvmf, type Firmware } from './firmware.js';
 import { bootableKernel } from './vmlinux.js';
 
 export { VmSetupError, VmBootError, MAX_OOPS, DEFAULT_GUEST_KERNEL, GUEST_KERNELS, type GuestKernelVersion };
@@ -61,6 +62,8 @@ export interface BootOptions {
   smp?: number;
   /** Keep the run directory (RAM file, serial logs) here instead of deleting it. */
   keepDir?: string;
+  /** 'ovmf': boot through UEFI (q35, OVMF pflash); the efi-pstore boots always do. Default: QEMU's BIOS. */
+  firmware?: Firmware;
   /** More initramfs entries for this boot (e.g. guestNode.ts: the host's node and our CLI), appended uncompressed. */
   extraEntries?: readonly CpioEntry[];
 }
@@ -92,7 +95,7 @@ export interface CrashOptions extends BootOptions {
 export interface CrashResult {
   /** The kernel that wrote it. */
   kernel: GuestKernelVersion;
-  /** The ramoops region (memSize bytes) as the kernel left it. */
+  /** The ramoops region (memSize bytes), the pstore/blk disk or the UEFI variable store, as the kernel left it. */
   region: Uint8Array;
   /** The console (ttyS0) of the crash boot. */
   serial: string;
@@ -197,14 +200,20 @@ function validateParams(p: RamoopsParams): void {
   }
 }
 
+/**
+ * Every boot's first words: serial console, verbose log, a panic ends the run at once.
+ * no_timer_check: on a busy host TCG runs too slowly for the IO-APIC timer
+ * check, and the kernel panics before /init ("IO-APIC + timer doesn't work",
+ * under OVMF/q35 "..MP-BIOS bug: 8254 timer not connected").
+ */
+const CONSOLE_WORDS = ['console=ttyS0', 'loglevel=7', 'panic=-1', 'no_timer_check'];
+
 /** Base command line: the fixture harness's choices, plus memmap covering the region. */
 export function baseCmdline(p: RamoopsParams): string[] {
   const addr = p.memAddress ?? DEFAULT_MEM_ADDRESS;
   const mib = Math.max(1, Math.ceil(p.memSize / (1 << 20)));
   // memmap=nn$ss reserves the range so the guest never uses it as RAM.
-  // no_timer_check: on a busy host TCG runs too slowly for the IO-APIC timer
-  // check, and the kernel panics at 0.08 s ("IO-APIC + timer doesn't work").
-  return ['console=ttyS0', 'loglevel=7', 'panic=-1', 'no_timer_check', `memmap=${mib}M$0x${addr.toString(16)}`];
+  return [...CONSOLE_WORDS, `memmap=${mib}M$0x${addr.toString(16)}`];
 }
 
 const guests = new Map<GuestKernelVersion, { g: GuestKernel; kernel: string; initrd: string }>();
@@ -224,20 +233,35 @@ export function prepareGuest(version: GuestKernelVersion = DEFAULT_GUEST_KERNEL)
 }
 
 interface Boot {
+  kernel: GuestKernelVersion;
   append: string;
   ramFile: string;
   diskFile?: string;
+  /** The UEFI variable store (a copy the guest changed in place), when booted through OVMF. */
+  varsFile?: string;
   result: QemuResult;
   dir: string;
 }
 
-async function boot(words: string[], opts: BootOptions, image: Uint8Array | undefined, addr: number, task?: Record<string, Uint8Array>, disk?: Uint8Array): Promise<Boot> {
-  const { kernel, initrd, version } = prepareGuest(opts.kernel);
+/** Storage the guest gets besides RAM: a virtio disk, a UEFI variable store (implies OVMF). */
+interface Media {
+  disk?: Uint8Array;
+  vars?: Uint8Array;
+}
+
+async function boot(words: string[], opts: BootOptions, image: Uint8Array | undefined, addr: number, task?: Record<string, Uint8Array>, media: Media = {}): Promise<Boot> {
+  const guest = prepareGuest(opts.kernel);
+  const { initrd, version } = guest;
+  const ovmf = media.vars || opts.firmware === 'ovmf' ? findOvmf() : undefined;
+  // Without firmware QEMU boots the unpacked ELF (PVH entry); OVMF needs the bzImage's EFI stub.
+  const kernel = ovmf ? guest.bzImage : guest.kernel;
   words.push(...GUEST_KERNEL_SPECS[version].bootArgs);
   const dir = opts.keepDir ?? mkdtempSync(join(tmpdir(), 'hx-vm-'));
   const ramFile = join(dir, 'guest-ram.bin');
-  const diskFile = disk ? join(dir, 'disk.img') : undefined;
-  if (diskFile && disk) writeFileSync(diskFile, disk);
+  const diskFile = media.disk ? join(dir, 'disk.img') : undefined;
+  if (diskFile && media.disk) writeFileSync(diskFile, media.disk);
+  const varsFile = ovmf ? join(dir, 'vars.fd') : undefined;
+  if (varsFile) writeFileSync(varsFile, media.vars ?? emptyVarStore());
   let initrdPath = initrd;
   if ((task && Object.keys(task).length) || opts.extraEntries?.length) {
     // The kernel unpacks concatenated archives; pad the first to 4 bytes.
@@ -260,21 +284,23 @@ async function boot(words: string[], opts: BootOptions, image: Uint8Array | unde
       ramFile,
       workDir: dir,
       rtcBase: opts.rtcBase ?? DEFAULT_RTC_BASE,
-      timeoutMs: opts.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+      // OVMF's own start under TCG adds 30-80 s to a boot on a loaded machine, and a panic's variable writes are slow.
+      timeoutMs: opts.timeoutMs ?? (ovmf ? 3 : 1) * DEFAULT_TIMEOUT_MS,
       smp: opts.smp,
       disk: diskFile,
+      firmware: ovmf && varsFile ? { code: ovmf.code, vars: varsFile } : undefined,
     });
   } catch (e) {
     cleanup({ dir }, opts);
     throw e;
   }
   const fail = /^==FAIL (.*)==$/m.exec(result.data);
-  const problem = fail ? `guest /init failed: ${fail[1]}` : /^==READY\b/m.test(result.data) ? '' : 'guest never loaded ramoops (no READY frame)';
+  const problem = fail ? `guest /init failed: ${fail[1]}` : /^==READY\b/m.test(result.data) ? '' : 'guest never loaded its pstore backend (no READY frame)';
   if (problem) {
     cleanup({ dir }, opts);
     throw new VmBootError(problem, result.console);
   }
-  return { append, ramFile, result, dir, diskFile };
+  return { kernel: version, append, ramFile, result, dir, diskFile, varsFile };
 }
 
 function cleanup(b: { dir: string }, opts: BootOptions): void {
@@ -285,6 +311,29 @@ function banner(console: string): string {
   return /Linux version [^\n]*/.exec(console)?.[0] ?? '';
 }
 
+/** The guest's crash-mode words (marker, end, filler, extra lines as a per-boot file). */
+function crashTask(opts: { marker?: string; end: CrashEnd; filler?: number; lines?: string[] }): { words: string[]; task: Record<string, Uint8Array> } {
+  const marker = opts.marker ?? Math.floor(Math.random() * 2 ** 32).toString(16).padStart(8, '0');
+  if (!/^[\w.:-]+$/.test(marker)) throw new RangeError(`marker ${JSON.stringify(marker)} must be one word of [A-Za-z0-9_.:-]`);
+  const words = ['hx.mode=crash', `hx.marker=${marker}`, `hx.end=${opts.end}`];
+  if (opts.filler) words.push(`hx.filler=${opts.filler}`);
+  const task: Record<string, Uint8Array> = {};
+  if (opts.lines?.length) {
+    words.push('hx.lines=1');
+    task['hx/lines'] = new TextEncoder().encode(opts.lines.join('\n') + '\n');
+  }
+  return { words, task };
+}
+
+/** The crash boot reached its end as asked; else a VmBootError with its console. */
+function checkCrashed(result: QemuResult, end: CrashEnd, oops: number): void {
+  if (!result.data.includes(`==CRASHING ${end}==`)) throw new VmBootError('guest did not reach the crash step', result.console);
+  const c = result.console;
+  if (end === 'panic' && !c.includes('Kernel panic - not syncing')) throw new VmBootError('no kernel panic on the console', c);
+  const oopsSeen = (c.match(/BUG: kernel NULL pointer dereference/g) ?? []).length;
+  if (oopsSeen !== oops) throw new VmBootError(`expected ${oops} Oops(es) on the console, saw ${oopsSeen}`, c);
+}
+
 /** Boot, let the kernel write records, and return the region it left in RAM. */
 export async function kernelCrash(opts: CrashOptions): Promise<CrashResult> {
   const p = opts.params;
@@ -292,26 +341,16 @@ export async function kernelCrash(opts: CrashOptions): Promise<CrashResult> {
   const end = opts.end ?? 'panic';
   const oops = opts.oops ?? (end === 'oops' ? 1 : 0);
   if (oops > MAX_OOPS) throw new RangeError(`at most ${MAX_OOPS} Oopses per boot`);
-  const marker = opts.marker ?? Math.floor(Math.random() * 2 ** 32).toString(16).padStart(8, '0');
-  if (!/^[\w.:-]+$/.test(marker)) throw new RangeError(`marker ${JSON.stringify(marker)} must be one word of [A-Za-z0-9_.:-]`);
   const addr = p.memAddress ?? DEFAULT_MEM_ADDRESS;
-  const words = [...baseCmdline(p), 'hx.mode=crash', `hx.marker=${marker}`, `hx.end=${end}`, `hx.ramoops=${ramoopsArg(p)}`];
+  const { words: crash, task } = crashTask({ ...opts, end });
+  const words = [...baseCmdline(p), ...crash, `hx.ramoops=${ramoopsArg(p)}`];
   if (oops) words.push(`hx.oops=${oops}`);
-  if (opts.filler) words.push(`hx.filler=${opts.filler}`);
-  const task: Record<string, Uint8Array> = {};
-  if (opts.lines?.length) {
-    words.push('hx.lines=1');
-    task['hx/lines'] = new TextEncoder().encode(opts.lines.join('\n') + '\n');
-  }
   if (oops) words.push('panic_on_oops=0');
   if (opts.capture) words.push('hx.capture=1');
   const b = await boot(words, opts, opts.fromImage, addr, task);
   try {
-    if (!b.result.data.includes(`==CRASHING ${end}==`)) throw new VmBootError('guest did not reach the crash step', b.result.console);
+    checkCrashed(b.result, end, oops);
     const c = b.result.console;
-    if (end === 'panic' && !c.includes('Kernel panic - not syncing')) throw new VmBootError('no kernel panic on the console', c);
-    const oopsSeen = (c.match(/BUG: kernel NULL pointer dereference/g) ?? []).length;
-    if (oopsSeen !== oops) throw new VmBootError(`expected ${oops} Oops(es) on the console, saw ${oopsSeen}`, c);
     let captured: KernelFile[] | undefined;
     try {
       captured = opts.capture ? parseCapturedFiles(b.result.data) : undefined;
@@ -319,7 +358,7 @@ export async function kernelCrash(opts: CrashOptions): Promise<CrashResult> {
       throw new VmBootError(`crash boot: ${(e as Error).message}`, c);
     }
     return {
-      kernel: opts.kernel ?? DEFAULT_GUEST_KERNEL,
+      kernel: b.kernel,
       captured,
       region: cutRegion(b.ramFile, addr, p.memSize),
       serial: c,
@@ -435,6 +474,22 @@ function readBootFrames(result: { data: string; console: string }): ReturnType<t
   }
 }
 
+/** A read boot's view: its frames, the pstore lines of its log (`logFilter`), the medium as it left it. */
+function readView(b: Boot, opts: ReadOptions, logFilter: RegExp, regionAfter: Uint8Array): KernelView {
+  const frames = readBootFrames(b.result);
+  return {
+    kernel: b.kernel,
+    ...frames,
+    archive: opts.archive ? guestArchive(b.result) : undefined,
+    pstoreLog: frames.dmesg.split('\n').filter((l) => logFilter.test(l) && !/command line/i.test(l)),
+    regionAfter,
+    serial: b.result.console,
+    cmdline: b.append,
+    banner: banner(b.result.console),
+    bootSeconds: b.result.seconds,
+  };
+}
+
 function guestArchive(result: { data: string; console: string }): GuestArchiveRun {
   try {
     return parseArchiveFrames(result.data);
@@ -453,18 +508,7 @@ export async function kernelRead(image: Uint8Array, params: RamoopsParams, opts:
   if (opts.archive) words.push('hx.archive=1');
   const b = await boot(words, opts, image, addr);
   try {
-    const frames = readBootFrames(b.result);
-    return {
-      kernel: opts.kernel ?? DEFAULT_GUEST_KERNEL,
-      ...frames,
-      archive: opts.archive ? guestArchive(b.result) : undefined,
-      pstoreLog: frames.dmesg.split('\n').filter((l) => /pstore|ramoops|ECC|persistent_ram/i.test(l) && !/command line/i.test(l)),
-      regionAfter: cutRegion(b.ramFile, addr, params.memSize),
-      serial: b.result.console,
-      cmdline: b.append,
-      banner: banner(b.result.console),
-      bootSeconds: b.result.seconds,
-    };
+    return readView(b, opts, /pstore|ramoops|ECC|persistent_ram/i, cutRegion(b.ramFile, addr, params.memSize));
   } finally {
     cleanup(b, opts);
   }
@@ -504,17 +548,14 @@ export async function kernelBlkCrash(opts: BlkCrashOptions): Promise<CrashResult
   const oops = opts.oops ?? 1;
   if (oops > MAX_OOPS) throw new RangeError(`at most ${MAX_OOPS} Oopses per boot`);
   const end = opts.end ?? 'panic';
-  const marker = opts.marker ?? Math.floor(Math.random() * 2 ** 32).toString(16).padStart(8, '0');
-  if (!/^[\w.:-]+$/.test(marker)) throw new RangeError(`marker ${JSON.stringify(marker)} must be one word of [A-Za-z0-9_.:-]`);
-  const words = [...baseCmdline({ memSize: 0x100000, recordSize: 0 }), 'hx.mode=crash', `hx.marker=${marker}`, `hx.end=${end}`, `hx.pblk=${pblkArg(opts.blk)}`, 'panic_on_oops=0'];
+  const { words: crash } = crashTask({ marker: opts.marker, end });
+  const words = [...baseCmdline({ memSize: 0x100000, recordSize: 0 }), ...crash, `hx.pblk=${pblkArg(opts.blk)}`, 'panic_on_oops=0'];
   if (oops) words.push(`hx.oops=${oops}`);
-  const b = await boot(words, opts, undefined, DEFAULT_MEM_ADDRESS, undefined, opts.disk);
+  const b = await boot(words, opts, undefined, DEFAULT_MEM_ADDRESS, undefined, { disk: opts.disk });
   try {
-    if (!b.result.data.includes(`==CRASHING ${end}==`)) throw new VmBootError('guest did not reach the crash step', b.result.console);
+    checkCrashed(b.result, end, oops);
     const c = b.result.console;
-    const oopsSeen = (c.match(/BUG: kernel NULL pointer dereference/g) ?? []).length;
-    if (oopsSeen !== oops) throw new VmBootError(`expected ${oops} Oops(es) on the console, saw ${oopsSeen}`, c);
-    return { kernel: opts.kernel ?? DEFAULT_GUEST_KERNEL, region: new Uint8Array(readFileSync(b.diskFile ?? '')), serial: c, cmdline: b.append, banner: banner(c), bootSeconds: b.result.seconds };
+    return { kernel: b.kernel, region: new Uint8Array(readFileSync(b.diskFile ?? '')), serial: c, cmdline: b.append, banner: banner(c), bootSeconds: b.result.seconds };
   } finally {
     cleanup(b, opts);
   }
@@ -525,20 +566,47 @@ export async function kernelBlkRead(disk: Uint8Array, blk: BlkParams, opts: Read
   const words = [...baseCmdline({ memSize: 0x100000, recordSize: 0 }), 'hx.mode=read', `hx.pblk=${pblkArg(blk)}`];
   if (opts.erase) words.push('hx.erase=1');
   if (opts.archive) words.push('hx.archive=1');
-  const b = await boot(words, opts, undefined, DEFAULT_MEM_ADDRESS, undefined, disk);
+  const b = await boot(words, opts, undefined, DEFAULT_MEM_ADDRESS, undefined, { disk });
   try {
-    const frames = readBootFrames(b.result);
-    return {
-      kernel: opts.kernel ?? DEFAULT_GUEST_KERNEL,
-      ...frames,
-      archive: opts.archive ? guestArchive(b.result) : undefined,
-      pstoreLog: frames.dmesg.split('\n').filter((l) => /pstore/i.test(l) && !/command line/i.test(l)),
-      regionAfter: new Uint8Array(readFileSync(b.diskFile ?? '')),
-      serial: b.result.console,
-      cmdline: b.append,
-      banner: banner(b.result.console),
-      bootSeconds: b.result.seconds,
-    };
+    return readView(b, opts, /pstore/i, new Uint8Array(readFileSync(b.diskFile ?? '')));
+  } finally {
+    cleanup(b, opts);
+  }
+}
+
+export interface EfiCrashOptions extends BootOptions {
+  /** The variable store to boot on (a whole OVMF_VARS pflash image); default: a fresh copy of OVMF's template. */
+  vars?: Uint8Array;
+  marker?: string;
+  lines?: string[];
+  filler?: number;
+  /** panic: sysrq-c (efi-pstore writes the dump as variables); poweroff: no dump (max_reason 2). */
+  end?: 'panic' | 'poweroff';
+}
+
+/** Boot through OVMF with efi-pstore, panic, and return the variable store the firmware left. */
+export async function kernelEfiCrash(opts: EfiCrashOptions = {}): Promise<CrashResult> {
+  const end = opts.end ?? 'panic';
+  const { words: crash, task } = crashTask({ ...opts, end });
+  const words = [...CONSOLE_WORDS, ...crash, 'hx.efi=1'];
+  const b = await boot(words, opts, undefined, DEFAULT_MEM_ADDRESS, task, { vars: opts.vars ?? emptyVarStore() });
+  try {
+    checkCrashed(b.result, end, 0);
+    const c = b.result.console;
+    return { kernel: b.kernel, region: new Uint8Array(readFileSync(b.varsFile ?? '')), serial: c, cmdline: b.append, banner: banner(c), bootSeconds: b.result.seconds };
+  } finally {
+    cleanup(b, opts);
+  }
+}
+
+/** Boot through OVMF on variable store `vars` with efi-pstore; regionAfter is the store afterwards. */
+export async function kernelEfiRead(vars: Uint8Array, opts: ReadOptions = {}): Promise<KernelView> {
+  const words = [...CONSOLE_WORDS, 'hx.mode=read', 'hx.efi=1'];
+  if (opts.erase) words.push('hx.erase=1');
+  if (opts.archive) words.push('hx.archive=1');
+  const b = await boot(words, opts, undefined, DEFAULT_MEM_ADDRESS, undefined, { vars });
+  try {
+    return readView(b, opts, /pstore/i, new Uint8Array(readFileSync(b.varsFile ?? '')));
   } finally {
     cleanup(b, opts);
   }

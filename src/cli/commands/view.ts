@@ -11,14 +11,15 @@ import type { AddressInfo } from 'node:net';
 import { basename, dirname, extname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Option, type Command } from 'commander';
-import { openImage } from '../../api/openImage.js';
+import { openImage, type ExplicitImageOptions } from '../../api/openImage.js';
+import type { BlkModuleParams } from '../../backends/blk/layout.js';
 import type { RamoopsParams } from '../../backends/ramoops/layout.js';
 import type { CompressorName } from '../../core/compress/types.js';
 import { PstoreError, UsageError } from '../../errors.js';
 import { openImageFile } from '../../node/fileRegion.js';
 import { MemoryRegion } from '../../region/region.js';
 import type { CliIo } from '../io.js';
-import { addAutoOption, addLayoutOptions, ambiguityWarning, autoLayout, guessAlternatives, hasLayoutFlags, imageOptions, type LayoutFlags } from '../layoutOptions.js';
+import { addAutoOption, addLayoutOptions, ambiguityWarning, autoLayout, explicitImageOptions, guessAlternatives, hasLayoutFlags, type LayoutFlags } from '../layoutOptions.js';
 
 /** The page reads the whole image into memory; larger files need --offset and --mem-size. */
 export const MAX_SERVED_BYTES = 512 * 1024 * 1024;
@@ -30,9 +31,14 @@ export interface ViewFlags extends LayoutFlags {
   open?: boolean;
 }
 
-/** The layout the page starts with (RamoopsImageOptions without symbols). */
+/** The layout the page starts with (RamoopsImageOptions / BlkImageOptions without symbols). */
 export interface ServedChoice {
+  /** Default ramoops. */
+  backend?: 'ramoops' | 'blk' | 'efi';
   params: Partial<RamoopsParams>;
+  /** pstore_blk parameters (KiB). */
+  blk?: BlkModuleParams;
+  deviceSize?: number;
   kernel?: string;
   arch?: string;
   ftraceCpus?: number;
@@ -66,7 +72,7 @@ export interface ViewServer {
   close(): Promise<void>;
 }
 
-const LAYOUT_KEYS: (keyof LayoutFlags)[] = ['memSize', 'recordSize', 'consoleSize', 'ftraceSize', 'pmsgSize', 'ecc', 'maxReason', 'ftraceCpus', 'kernel', 'arch', 'offset', 'params'];
+const LAYOUT_KEYS: (keyof LayoutFlags)[] = ['backend', 'memSize', 'recordSize', 'kmsgSize', 'consoleSize', 'ftraceSize', 'pmsgSize', 'ecc', 'maxReason', 'ftraceCpus', 'kernel', 'arch', 'offset', 'params'];
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -121,7 +127,7 @@ function prepareImage(imagePath: string, given: ViewFlags, io: CliIo): { bytes: 
     // The page then starts on the inferred layout (a window of the file when it is large).
     // Without flags and nothing found, the page shows the bytes and its own detection.
     try {
-      const auto = autoLayout(imagePath, flags, { backends: ['ramoops'], implicit: !flags.auto });
+      const auto = autoLayout(imagePath, flags, { implicit: !flags.auto });
       io.stderr(`pstore: ${auto.message}\n`);
       const alternatives = guessAlternatives(auto.region);
       if (alternatives.length) io.stderr(`pstore: warning: ${ambiguityWarning(alternatives)}\n`);
@@ -131,13 +137,13 @@ function prepareImage(imagePath: string, given: ViewFlags, io: CliIo): { bytes: 
       io.stderr(`pstore: ${e.message.replace(/; give the layout flags.*$/, '')}: the page detects the layout\n`);
     }
   }
-  const opts = imageOptions(flags);
   const explicit = LAYOUT_KEYS.some((k) => flags[k] !== undefined);
+  const start = explicit ? startChoice(flags) : null;
   const file = openImageFile(imagePath);
   try {
-    if (file.size === 0) throw new PstoreError(`'${imagePath}' is empty: not a ramoops image`);
-    const offset = opts.offset ?? 0;
-    const memSize = opts.params?.mem_size;
+    if (file.size === 0) throw new PstoreError(`'${imagePath}' is empty: not a pstore image`);
+    const offset = start?.offset ?? 0;
+    const memSize = start?.backend === 'blk' ? start.deviceSize : start?.params.mem_size;
     let window: ServedInfo['window'] = null;
     let bytes: Uint8Array;
     if (file.size <= MAX_SERVED_BYTES) {
@@ -151,13 +157,11 @@ function prepareImage(imagePath: string, given: ViewFlags, io: CliIo): { bytes: 
       bytes = file.read(offset, memSize);
       window = { offset, size: memSize };
     }
-    const choice: ServedChoice | null = explicit
-      ? { params: opts.params ?? {}, kernel: opts.kernel, arch: opts.arch, ftraceCpus: opts.ftraceCpus, offset: window ? 0 : offset, compress: opts.compress }
-      : null;
+    const choice: ServedChoice | null = start && { ...start, offset: window ? 0 : offset };
     if (choice) {
       // A bad layout is shown on the page (where it can be fixed); say so here too.
       try {
-        openImage(new MemoryRegion(bytes), { backend: 'ramoops', ...choice }, imagePath);
+        openImage(new MemoryRegion(bytes), servedOptions(choice), imagePath);
       } catch (e) {
         if (!(e instanceof PstoreError)) throw e;
         io.stderr(`pstore: warning: ${e.message} (the page shows this; fix the layout there)\n`);
@@ -167,6 +171,22 @@ function prepareImage(imagePath: string, given: ViewFlags, io: CliIo): { bytes: 
   } finally {
     file.close();
   }
+}
+
+/** The opener's options for what the page is told (offsets within the served bytes). */
+function servedOptions(c: ServedChoice): ExplicitImageOptions {
+  if (c.backend === 'efi') return { backend: 'efi', kernel: c.kernel, offset: c.offset, compress: c.compress };
+  if (c.backend === 'blk') return { ...c, backend: 'blk', params: c.blk };
+  return { ...c, backend: 'ramoops' };
+}
+
+/** The page's starting layout for explicit layout flags (any backend). */
+function startChoice(flags: ViewFlags): ServedChoice {
+  const o = explicitImageOptions(flags);
+  const common = { kernel: o.kernel, offset: o.offset, compress: o.compress };
+  if (o.backend === 'efi') return { backend: 'efi', params: {}, ...common };
+  if (o.backend === 'blk') return { backend: 'blk', params: {}, blk: o.params, deviceSize: o.deviceSize, arch: o.arch, ftraceCpus: o.ftraceCpus, ...common };
+  return { params: o.params ?? {}, arch: o.arch, ftraceCpus: o.ftraceCpus, ...common };
 }
 
 function parsePort(text: string | undefined): number {
@@ -262,8 +282,8 @@ export async function viewCommand(imagePath: string, flags: ViewFlags, io: CliIo
 export function registerView(program: Command, io: CliIo, done: (code: number) => void): void {
   const cmd = program
     .command('view')
-    .description('open the image in the web viewer (served on 127.0.0.1 only): zone map, ECC health, records')
-    .argument('<image>', 'ramoops region, RAM dump (with --offset) or device')
+    .description('open the image in the web viewer (served on 127.0.0.1 only): zone or device map, ECC health, records')
+    .argument('<image>', 'ramoops region, RAM dump (with --offset), or pstore/blk device image (--backend blk)')
     .option('--port <n>', 'TCP port on 127.0.0.1 (default: any free port)')
     .option('--no-open', 'print the URL without opening a browser');
   addLayoutOptions(cmd);
