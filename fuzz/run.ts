@@ -81,7 +81,7 @@ async function main(): Promise<number> {
   const failures: Failure[] = [];
   const progress = new SharedArrayBuffer(12);
   const view = new Int32Array(progress);
-  console.log(`fuzz: campaign seed ${args.seed}, ${args.targets.length} targets, ${args.minutes} min, bounds: ${timeBoundMs(0)} ms + 1 s/MiB, peak RSS +${memoryBoundBytes(0) >> 20} MiB + 16 x input, hang at ${HANG_MS / 1000} s`);
+  console.log(`fuzz: campaign seed ${args.seed}, ${args.targets.length} targets, ${args.minutes} min, bounds: ${timeBoundMs(0)} ms CPU + 1 s/MiB, peak RSS +${memoryBoundBytes(0) >> 20} MiB + 16 x input, hang at ${HANG_MS / 1000} s`);
 
   while (Date.now() < deadline) {
     const job: WorkerJob = { campaign: args.seed, targets: args.targets, next: { ...next }, deadline, maxPerTarget: args.inputs, sliceMs: args.long ? 5000 : 1500, progress };
@@ -146,9 +146,9 @@ async function main(): Promise<number> {
     total += s.inputs;
     return { target: t, inputs: s.inputs, typedErrors: s.typed, meanMs: s.inputs ? s.totalMs / s.inputs : 0, maxMs: s.maxMs, maxPeakGrowthMiB: s.maxGrowth / (1 << 20), failures: failures.filter((f) => f.target === t).length };
   });
-  console.log('target                  inputs   typed-err  mean-ms  max-ms  max-peak-MiB  failures');
+  console.log('target                  inputs   typed-err  mean-cpu-ms  max-cpu-ms  max-peak-MiB  failures');
   for (const r of rows) {
-    console.log(`${r.target.padEnd(22)} ${String(r.inputs).padStart(8)} ${String(r.typedErrors).padStart(10)} ${r.meanMs.toFixed(2).padStart(8)} ${r.maxMs.toFixed(0).padStart(7)} ${r.maxPeakGrowthMiB.toFixed(1).padStart(13)} ${String(r.failures).padStart(9)}`);
+    console.log(`${r.target.padEnd(22)} ${String(r.inputs).padStart(8)} ${String(r.typedErrors).padStart(10)} ${r.meanMs.toFixed(2).padStart(12)} ${r.maxMs.toFixed(0).padStart(11)} ${r.maxPeakGrowthMiB.toFixed(1).padStart(13)} ${String(r.failures).padStart(9)}`);
   }
   console.log(`fuzz: ${total} inputs in ${wall.toFixed(0)} s, ${failures.length} failures`);
   if (args.report) writeFileSync(args.report, JSON.stringify({ seed: args.seed, minutes: args.minutes, wallSeconds: wall, total, targets: rows, failures }, null, 2) + '\n');
