@@ -4,7 +4,7 @@
  * file or formats an existing one in place; a file is never shrunk, only
  * extended when it is smaller than the region.
  */
-import { closeSync, openSync, statSync, type Stats } from 'node:fs';
+import { closeSync, openSync, rmSync, statSync, type Stats } from 'node:fs';
 import { Option, type Command } from 'commander';
 import { BlkImage, blkDefaultParams, type BlkImageOptions } from '../../api/blkImage.js';
 import { createBlk } from '../../api/blkWrite.js';
@@ -74,9 +74,13 @@ function ensureSize(imagePath: string, st: Stats | null, need: number, io: CliIo
   try {
     // Real blocks, not a sparse extension: a full file system fails here, not in a later write.
     allocateFile(fd, imagePath, need);
-  } finally {
+  } catch (e) {
     closeSync(fd);
+    // A file this command created and could not fill is removed; an existing one keeps its bytes.
+    if (!st) rmSync(imagePath, { force: true });
+    throw e;
   }
+  closeSync(fd);
   if (st) io.stderr(`pstore: extended '${imagePath}' from ${st.size} to ${need} bytes\n`);
   else io.stdout(`created '${imagePath}' (${need} bytes)\n`);
 }
