@@ -16,7 +16,8 @@ export default defineConfig({
     outDir: fileURLToPath(new URL('./dist/viewer/', import.meta.url)),
     emptyOutDir: true,
     target: 'es2022',
-    sourcemap: true,
+    // Maps without a sourceMappingURL comment: for whoever wants them, not shipped in the package.
+    sourcemap: 'hidden',
     reportCompressedSize: false,
   },
   worker: { format: 'es' },

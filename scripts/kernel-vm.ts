@@ -1,4 +1,4 @@
-// kernel-vm: boot Debian's Linux 6.1 under QEMU on a ramoops image and show
+// kernel-vm: boot Debian's Linux 6.1 or 6.12 under QEMU on a ramoops image and show
 // what its /sys/fs/pstore holds, or let it crash and save the region it wrote.
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -13,6 +13,8 @@ import {
   MAX_OOPS,
   VmBootError,
   VmSetupError,
+  GUEST_KERNELS,
+  type GuestKernelVersion,
   type BlkParams,
   type CrashEnd,
   type KernelView,
@@ -36,6 +38,7 @@ function count(v: string): number {
 }
 
 interface Opts {
+  kernel: GuestKernelVersion;
   backend: 'ramoops' | 'blk';
   kmsgSize?: number;
   diskSize?: number;
@@ -157,13 +160,14 @@ function writeOut(dir: string, view: KernelView, image: Uint8Array): void {
 async function main(argv: string[]): Promise<void> {
   const program = new Command('kernel-vm')
     .description(
-      "Boot Debian's Linux 6.1 under QEMU (TCG) with ramoops on a region of guest RAM.\n" +
+      "Boot Debian's Linux 6.1 or 6.12 (--kernel) under QEMU (TCG) with ramoops on a region of guest RAM.\n" +
         'Read mode (default): lay IMAGE at mem_address and list what /sys/fs/pstore shows.\n' +
         'Crash mode (--crash OUT.bin): let the kernel write records, then save the region to OUT.bin.\n' +
         'With --backend blk the image is a virtio disk for pstore_blk (best_effort) instead of RAM.',
     )
     .argument('[image]', 'ramoops region to read (mem_size bytes)')
     .option('--crash <out.bin>', 'crash mode: write the region the kernel left to this file')
+    .addOption(new Option('--kernel <version>', "which Debian kernel to boot").choices([...GUEST_KERNELS]).default('6.1'))
     .addOption(new Option('--backend <kind>', 'ramoops (RAM region) or blk (pstore_blk on a virtio disk)').choices(['ramoops', 'blk']).default('ramoops'))
     .option('--kmsg-size <KiB>', 'blk: pstore_blk kmsg_size in KiB (default 64)', count)
     .option('--disk-size <n>', 'blk crash: size of the fresh disk (default 256K)', size)
@@ -199,8 +203,9 @@ async function main(argv: string[]): Promise<void> {
         '  scripts/kernel-vm test/fixtures/kernel-6.1/panic-deflate/image.bin --params test/fixtures/kernel-6.1/panic-deflate/params.json\n' +
         '  scripts/kernel-vm --backend blk --crash /tmp/disk.bin --oops 2 --kmsg-size 64\n' +
         '  scripts/kernel-vm --backend blk /tmp/disk.bin --kmsg-size 64 --out /tmp/blk-files\n' +
-        '\nNeeds qemu-system-x86, linux-image-amd64 and busybox-static. Each boot takes ~7-15 s (TCG).\n' +
-        'Environment: HX_KERNEL, HX_MODULES_DIR, HX_BUSYBOX, HX_QEMU, HX_VM_JOBS, HX_VM_CACHE.',
+        '\nNeeds qemu-system-x86, linux-image-amd64 (6.1) or linux-image-6.12.107+deb12-amd64-unsigned (6.12),\n' +
+        'busybox-static and xz-utils. Each boot takes ~7-15 s (TCG).\n' +
+        'Environment: HX_KERNEL (6.1), HX_KERNEL_6_12, HX_MODULES_DIR (6.1), HX_BUSYBOX, HX_QEMU, HX_VM_JOBS, HX_VM_CACHE.',
     )
     .exitOverride();
   program.parse(argv, { from: 'user' });
@@ -214,7 +219,7 @@ async function main(argv: string[]): Promise<void> {
       if (image) throw new CliUsage('crash mode takes no IMAGE argument (use --from to start from one)');
       const disk = o.from ? new Uint8Array(readFileSync(o.from)) : new Uint8Array(o.diskSize ?? 256 * 1024);
       const end = o.end === 'panic' ? 'panic' : 'poweroff';
-      const r = await kernelBlkCrash({ blk, disk, marker: o.marker, oops: o.oops ?? 1, end, rtcBase: o.rtcBase, timeoutMs, keepDir: o.keep });
+      const r = await kernelBlkCrash({ blk, disk, marker: o.marker, oops: o.oops ?? 1, end, kernel: o.kernel, rtcBase: o.rtcBase, timeoutMs, keepDir: o.keep });
       writeFileSync(o.crash, r.region);
       if (o.serial) process.stdout.write(r.serial);
       console.log(`wrote ${r.region.length} bytes to ${o.crash} (sha256 ${sha256(r.region)})`);
@@ -224,7 +229,7 @@ async function main(argv: string[]): Promise<void> {
     }
     if (!image) throw new CliUsage('give a disk IMAGE to read, or --crash OUT.bin (see --help)');
     const disk = new Uint8Array(readFileSync(image));
-    const view = await kernelBlkRead(disk, blk, { erase: o.erase, rtcBase: o.rtcBase, timeoutMs, keepDir: o.keep });
+    const view = await kernelBlkRead(disk, blk, { erase: o.erase, kernel: o.kernel, rtcBase: o.rtcBase, timeoutMs, keepDir: o.keep });
     if (o.serial) process.stdout.write(view.serial);
     printView(view, disk);
     if (o.out) writeOut(o.out, view, disk);
@@ -240,7 +245,7 @@ async function main(argv: string[]): Promise<void> {
     const end: CrashEnd = o.end === 'shutdown' ? 'poweroff' : (o.end as CrashEnd);
     const r = await kernelCrash({
       params, compress, marker: o.marker, lines, filler: o.filler, oops: o.oops, end, fromImage: from,
-      rtcBase: o.rtcBase, timeoutMs, keepDir: o.keep,
+      kernel: o.kernel, rtcBase: o.rtcBase, timeoutMs, keepDir: o.keep,
     });
     writeFileSync(o.crash, r.region);
     if (o.serial) process.stdout.write(r.serial);
@@ -253,7 +258,7 @@ async function main(argv: string[]): Promise<void> {
   if (!image) throw new CliUsage('give an IMAGE to read, or --crash OUT.bin (see --help)');
   const bytes = new Uint8Array(readFileSync(image));
   const { params, compress } = ramoopsParams(o, bytes.length);
-  const view = await kernelRead(bytes, params, { compress, erase: o.erase, rtcBase: o.rtcBase, timeoutMs, keepDir: o.keep });
+  const view = await kernelRead(bytes, params, { compress, erase: o.erase, kernel: o.kernel, rtcBase: o.rtcBase, timeoutMs, keepDir: o.keep });
   if (o.serial) process.stdout.write(view.serial);
   if (o.json) {
     console.log(JSON.stringify({

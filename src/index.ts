@@ -14,7 +14,7 @@ export {
   type PrzState,
 } from './zone/persistentRamZone.js';
 export { ramoopsLayout, RAMOOPS_DEFAULTS, type RamoopsLayout, type RamoopsParams, type RamoopsZone } from './backends/ramoops/layout.js';
-export { kernelProfile, linuxVersionCode, type KernelProfile } from './backends/ramoops/kernelProfile.js';
+export { kernelProfile, linuxVersionCode, parseFrontends, formatFrontends, withFrontends, type KernelProfile, type Frontends } from './core/kernel.js';
 export { archByName, type Arch } from './backends/ramoops/arch.js';
 export { parseSize, paramsFromObject } from './backends/ramoops/params.js';
 export { Ramoops, type RamoopsZoneReport } from './backends/ramoops/ramoops.js';
@@ -35,6 +35,15 @@ export {
   type WriteImageOptions,
 } from './api/writeImage.js';
 export type { PstoreImage, PstoreImageKind } from './api/image.js';
+export {
+  openImage,
+  type AnyPstoreImage,
+  type AutoImageOptions,
+  type ExplicitImageOptions,
+  type ImageBackend,
+  type OpenedPstoreImage,
+  type OpenImageOptions,
+} from './api/openImage.js';
 export { BlkImage, blkDefaultParams, type BlkImageOptions, type BlkZoneReport } from './api/blkImage.js';
 export {
   createBlk,

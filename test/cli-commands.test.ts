@@ -129,7 +129,7 @@ test('check: clean image exits 0; corrected bytes reported; 9 flipped bytes in a
   assert.equal(rep.zones.length, 16);
   assert.deepEqual(
     Object.keys(rep.zones[0]).sort(),
-    ['bad_block_list', 'bad_blocks', 'capacity', 'corrected', 'header_ecc', 'label', 'no_record_header', 'offset', 'signature', 'size', 'start', 'state', 'type', 'used'].sort(),
+    ['bad_block_list', 'bad_blocks', 'capacity', 'corrected', 'header_ecc', 'label', 'no_record_header', 'offset', 'read_stops_here', 'signature', 'size', 'start', 'state', 'type', 'unread', 'used'].sort(),
   );
   assert.equal(rep.zones[0].state, 'valid');
   assert.equal(rep.zones[0].signature, 'ok');

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { GF_EXP, GF_LOG, GF_NN, ReedSolomon, reedSolomon } from '../src/ecc/index.js';
+import { GF_EXP, GF_LOG, GF_NN, ReedSolomon, SIMD_AFTER_BYTES } from '../src/ecc/index.js';
 import { simdModuleBytes } from '../src/ecc/rsSimd.js';
 import { LayoutError } from '../src/errors.js';
 import { fixturePath } from './helpers/fixtures.js';
@@ -34,6 +34,14 @@ function referenceParity(nroots: number, data: Uint8Array, off = 0, len = data.l
   return par;
 }
 
+/** Codecs that build their SIMD module at once (the shared ones wait for SIMD_AFTER_BYTES). */
+const simdNow = new Map<number, ReedSolomon>();
+function simdCodec(nroots: number): ReedSolomon {
+  let rs = simdNow.get(nroots);
+  if (!rs) simdNow.set(nroots, (rs = new ReedSolomon(nroots, { simdAfter: 0 })));
+  return rs;
+}
+
 const portable = new Map<number, ReedSolomon>();
 function tsCodec(nroots: number): ReedSolomon {
   let rs = portable.get(nroots);
@@ -42,13 +50,37 @@ function tsCodec(nroots: number): ReedSolomon {
 }
 
 test('Node 20 has WebAssembly SIMD: the shared codecs up to 64 roots use it, wider ones and opt-outs do not', () => {
-  for (const n of [1, 2, 8, 15, 16, 17, 32, 33, 48, 64]) assert.equal(reedSolomon(n).simd, true, `nroots ${n}`);
-  for (const n of [65, 80, 200]) assert.equal(reedSolomon(n).simd, false, `nroots ${n}`);
+  for (const n of [1, 2, 8, 15, 16, 17, 32, 33, 48, 64]) assert.equal(simdCodec(n).simd, true, `nroots ${n}`);
+  for (const n of [65, 80, 200]) assert.equal(simdCodec(n).simd, false, `nroots ${n}`);
   assert.equal(new ReedSolomon(16, { simd: false }).simd, false);
 });
 
+test('a new codec runs TypeScript for its first SIMD_AFTER_BYTES, then SIMD, with the same parity', () => {
+  const rs = new ReedSolomon(16);
+  const data = Uint8Array.from({ length: 128 }, (_, i) => (i * 31 + 7) & 0xff);
+  const want = referenceParity(16, data);
+  const parity = new Uint8Array(16);
+  let seen = 0;
+  for (; seen + 128 < SIMD_AFTER_BYTES; seen += 128) {
+    if (seen % (1 << 20) === 0) {
+      rs.encode(data, 0, 128, parity, 0);
+      assert.deepEqual(parity, want);
+    } else assert.equal(rs.check(data, 0, 128, want, 0), true);
+    assert.equal(rs.simd, false, `after ${seen + 128} bytes`);
+  }
+  rs.encode(data, 0, 128, parity, 0);
+  assert.equal(rs.simd, true);
+  assert.deepEqual(parity, want);
+  assert.equal(rs.check(data, 0, 128, want, 0), true);
+  // A single large batch check crosses the threshold at once.
+  const big = new ReedSolomon(8);
+  const zone = new Uint8Array(SIMD_AFTER_BYTES + 8 * Math.ceil(SIMD_AFTER_BYTES / 247));
+  assert.equal(big.checkBlocks(zone, 0, SIMD_AFTER_BYTES, 247, SIMD_AFTER_BYTES), -1);
+  assert.equal(big.simd, true);
+});
+
 test('kernel vectors (encode-rs8-n16) through the SIMD encoder', () => {
-  const rs = reedSolomon(16);
+  const rs = simdCodec(16);
   const vectors = readFileSync(fixturePath('reed-solomon', 'encode-rs8-n16.jsonl'), 'utf8')
     .split('\n')
     .filter((l) => l.trim() !== '')
@@ -65,7 +97,7 @@ test('kernel vectors (encode-rs8-n16) through the SIMD encoder', () => {
 
 test('every block length 1..255-nroots: SIMD encode == reference (both encode paths, short and split)', () => {
   for (const nroots of [1, 2, 7, 8, 16, 17, 32, 33, 64]) {
-    const rs = reedSolomon(nroots);
+    const rs = simdCodec(nroots);
     const data = new Uint8Array(GF_NN + 3);
     for (let i = 0; i < data.length; i++) data[i] = (i * 167 + nroots * 31) ^ (i >> 3);
     const parity = new Uint8Array(nroots);
@@ -92,7 +124,7 @@ test('without WebAssembly the codec falls back to TypeScript with the same resul
   let rs: ReedSolomon;
   try {
     Object.defineProperty(globalThis, 'WebAssembly', { value: undefined, configurable: true, writable: true });
-    rs = new ReedSolomon(16);
+    rs = new ReedSolomon(16, { simdAfter: 0 });
   } finally {
     Object.defineProperty(globalThis, 'WebAssembly', saved);
   }
@@ -128,7 +160,7 @@ test('property: SIMD encode == TS encode == reference, any nroots 1..64, length 
         const want = referenceParity(nroots, data);
         const fast = new Uint8Array(parityOffset + nroots + 3).fill(0x3c);
         const slow = fast.slice();
-        reedSolomon(nroots).encode(buf, dataOffset, data.length, fast, parityOffset);
+        simdCodec(nroots).encode(buf, dataOffset, data.length, fast, parityOffset);
         tsCodec(nroots).encode(buf, dataOffset, data.length, slow, parityOffset);
         assert.deepEqual(fast.subarray(parityOffset, parityOffset + nroots), want);
         assert.deepEqual(slow, fast, 'same parity, nothing written outside it');
@@ -156,7 +188,7 @@ test('property: check() agrees between SIMD and TS, on codewords and on corrupte
           if (p < data.length) data[p] ^= flip.xor;
           else parity[p - data.length] ^= flip.xor;
         }
-        const fast = reedSolomon(nroots).check(data, 0, data.length, parity, 0);
+        const fast = simdCodec(nroots).check(data, 0, data.length, parity, 0);
         const slow = tsCodec(nroots).check(data, 0, data.length, parity, 0);
         assert.equal(fast, flip === null);
         assert.equal(slow, fast);
@@ -230,13 +262,13 @@ test('property: checkBlocks finds exactly the blocks that are not codewords (SIM
           else zone[parityOffset + b * nroots + at - blockLen] ^= xor;
         }
         const want = [...expected].sort((a, b) => a - b);
-        assert.deepEqual(allBad(reedSolomon(nroots), zone, pad, dataLength, blockSize, parityOffset), want);
+        assert.deepEqual(allBad(simdCodec(nroots), zone, pad, dataLength, blockSize, parityOffset), want);
         assert.deepEqual(allBad(tsCodec(nroots), zone, pad, dataLength, blockSize, parityOffset), want);
         // Same as check() block by block.
         const perBlock: number[] = [];
         for (let b = 0; b < blocks; b++) {
           const pos = pad + b * blockSize;
-          if (!reedSolomon(nroots).check(zone, pos, Math.min(blockSize, pad + dataLength - pos), zone, parityOffset + b * nroots)) perBlock.push(b);
+          if (!simdCodec(nroots).check(zone, pos, Math.min(blockSize, pad + dataLength - pos), zone, parityOffset + b * nroots)) perBlock.push(b);
         }
         assert.deepEqual(perBlock, want);
       },
@@ -246,7 +278,7 @@ test('property: checkBlocks finds exactly the blocks that are not codewords (SIM
 });
 
 test('checkBlocks on a 1 MiB ramoops-shaped zone (ecc 16): clean, one bad block, every block bad', () => {
-  const rs = reedSolomon(16);
+  const rs = simdCodec(16);
   const dataLength = (1 << 20) - 12 - 16 - 8192 * 16 - 16; // about a 1 MiB zone's data area
   const { zone, parityOffset, blocks } = makeZone(16, 12, dataLength, 128, 0x1234567);
   assert.equal(rs.checkBlocks(zone, 12, dataLength, 128, parityOffset), -1);
@@ -265,7 +297,7 @@ test('checkBlocks on a 1 MiB ramoops-shaped zone (ecc 16): clean, one bad block,
 });
 
 test('checkBlocks: empty run is clean; bad arguments are LayoutErrors', () => {
-  for (const rs of [reedSolomon(16), tsCodec(16), reedSolomon(32), reedSolomon(64), reedSolomon(70)]) {
+  for (const rs of [simdCodec(16), tsCodec(16), simdCodec(32), simdCodec(64), simdCodec(70)]) {
     const zone = new Uint8Array(1000);
     assert.equal(rs.checkBlocks(zone, 10, 0, 128, 500), -1);
     assert.equal(rs.checkBlocks(zone, 0, 400, 100, 500), -1, 'zeros are codewords');

@@ -293,3 +293,19 @@ test('crash hooks install and uninstall cleanly', () => {
   assert.equal(process.listenerCount('SIGTERM'), before[1], 'max_reason 2: no signal handler, Node keeps its default');
   quiet.close();
 });
+
+test('previous(): an empty record ends the records as in Linux (pstore_get_backend_records); zones after it are not zapped on attach', async () => {
+  const { handmadeHeaderOnly } = await import('./helpers/handmade.js');
+  const h = handmadeHeaderOnly(16);
+  const path = fresh();
+  writeFileSync(path, h.image);
+  const rec = openRecorder(path, { params: h.params, io: 'pwrite' });
+  assert.deepEqual(
+    rec.previous().map((p) => p.name),
+    ['dmesg-ramoops-0'],
+  );
+  rec.close();
+  // dmesg zone 3 holds no record header, but the kernel's read never reaches it: it keeps its bytes.
+  const z3 = new RamoopsImage(new MemoryRegion(h.image.slice()), { params: h.params }).layout.zones.find((z) => z.type === 'dmesg' && z.index === 3)!;
+  assert.deepEqual(readFileSync(path).subarray(z3.offset, z3.offset + z3.size), Buffer.from(h.image.subarray(z3.offset, z3.offset + z3.size)));
+});

@@ -4,7 +4,7 @@
  * KiB, as the pstore_blk module parameters are.
  */
 import { archByName } from '../backends/ramoops/arch.js';
-import { kernelProfile, type KernelProfile } from '../backends/ramoops/kernelProfile.js';
+import { kernelProfile, type KernelProfile } from '../core/kernel.js';
 import { BlkBackend, BLK_BACKEND_NAME } from '../backends/blk/backend.js';
 import { BLK_DEFAULT_PARAMS, blkLayout, blkParamsFromKiB, PSZ_BUFFER_HEADER_SIZE, type BlkLayout, type BlkModuleParams, type BlkZone } from '../backends/blk/layout.js';
 import {
@@ -55,8 +55,13 @@ export interface BlkImageOptions {
  * them, while a full-feature kernel takes the Kconfig defaults (64 KiB).
  */
 export function blkDefaultParams(kernel: KernelProfile): Required<BlkModuleParams> {
-  if (kernel.name.startsWith('debian-')) return { ...BLK_DEFAULT_PARAMS, pmsg_size: 0, console_size: 0, ftrace_size: 0 };
-  return { ...BLK_DEFAULT_PARAMS };
+  const f = kernel.frontends;
+  return {
+    ...BLK_DEFAULT_PARAMS,
+    ...(f.pmsg ? {} : { pmsg_size: 0 }),
+    ...(f.console ? {} : { console_size: 0 }),
+    ...(f.ftrace ? {} : { ftrace_size: 0 }),
+  };
 }
 
 /** What the kernel finds in one zone when it recovers the device (for `pstore check`). */
@@ -111,7 +116,7 @@ export class BlkImage implements PstoreImage {
 
   /** One attach of the kernel to the device (psz_recovery). */
   private boot(): BlkBackend {
-    return new BlkBackend(this.region, this.layout, { arch: this.arch, panicWrite: this.options.panicWrite ?? false });
+    return new BlkBackend(this.region, this.layout, { arch: this.arch, panicWrite: this.options.panicWrite ?? false, ftraceFrontend: this.kernel.frontends.ftrace });
   }
 
   /** The backend of the current "boot": writes go through it. */

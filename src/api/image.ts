@@ -5,7 +5,7 @@
  * more switches on `kind`.
  */
 import type { Arch } from '../backends/ramoops/arch.js';
-import type { KernelProfile } from '../backends/ramoops/kernelProfile.js';
+import type { KernelProfile } from '../core/kernel.js';
 import type { PstoreBackend } from '../core/backend.js';
 import { deflateDecompress } from '../core/compress/deflate.js';
 import { decompressLimit, getCompressor } from '../core/compress/registry.js';
@@ -90,5 +90,6 @@ export function backendFiles(backend: PstoreBackend, kernel: KernelProfile, arch
     arch,
     symbols: options.symbols ?? null,
     ftraceWalk: options.ftraceWalk,
+    inodeNsec: kernel.inodeNsec,
   });
 }

@@ -1,5 +1,5 @@
 import { archByName } from '../backends/ramoops/arch.js';
-import { kernelProfile } from '../backends/ramoops/kernelProfile.js';
+import { kernelProfile } from '../core/kernel.js';
 import { ramoopsLayout, RAMOOPS_DEFAULTS, type RamoopsLayout, type RamoopsParams } from '../backends/ramoops/layout.js';
 import { Ramoops, type RamoopsZoneReport } from '../backends/ramoops/ramoops.js';
 import type { CompressorName } from '../core/compress/types.js';

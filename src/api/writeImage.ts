@@ -1,5 +1,5 @@
 import type { Arch } from '../backends/ramoops/arch.js';
-import type { KernelProfile } from '../backends/ramoops/kernelProfile.js';
+import type { KernelProfile } from '../core/kernel.js';
 import type { KmsgDumpReasonCode, PstoreBackend } from '../core/backend.js';
 import type { CompressorName } from '../core/compress/types.js';
 import { encodeFtraceRecord } from '../core/ftrace.js';

@@ -13,3 +13,13 @@ export function setExactFileTime(path: string, t: RecordTime): boolean {
   const r = spawnSync('touch', ['-c', '-d', `@${t.sec}.${String(t.nsec).padStart(9, '0')}`, '--', path], { stdio: 'ignore', timeout: 5000 });
   return r.status === 0;
 }
+
+/**
+ * The closest time utimensat accepts for an inode time (which may hold
+ * tv_nsec >= 1e9 or < 0, as pstore_mkfile copies record times unnormalised):
+ * the same seconds — what `ls -l`, `stat -c %Y` and tar show — with the
+ * nanoseconds clamped into 0..999999999 (utimensat refuses others with EINVAL).
+ */
+export function settableFileTime(t: RecordTime): RecordTime {
+  return { sec: t.sec, nsec: Math.min(Math.max(t.nsec, 0), 999_999_999) };
+}

@@ -5,26 +5,31 @@ import type { RamoopsImage } from '../api/ramoopsImage.js';
 
 const pad = (n: number, w = 2): string => String(n).padStart(w, '0');
 
-function utcParts(t: RecordTime): { date: string; time: string; frac: string } {
+/**
+ * The fraction as `stat` prints an inode's nanoseconds: nine digits, more
+ * when the kernel kept tv_nsec >= 1e9 (a header `.1234567` → `1234567000`).
+ */
+const fracDigits = (n: number, w: number): string => (n < 0 ? `-${pad(-n, w)}` : pad(n, w));
+
+function utcParts(t: RecordTime): { date: string; time: string } {
   const d = new Date(t.sec * 1000);
-  if (Number.isNaN(d.getTime())) return { date: '????-??-??', time: '??:??:??', frac: pad(t.nsec, 9) };
+  if (Number.isNaN(d.getTime())) return { date: '????-??-??', time: '??:??:??' };
   return {
     date: `${pad(d.getUTCFullYear(), 4)}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())}`,
     time: `${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())}`,
-    frac: pad(t.nsec, 9),
   };
 }
 
-/** `2024-01-01T00:00:09.058434000Z`: ISO 8601 with the record's nanoseconds. */
+/** `2024-01-01T00:00:09.058434000Z`: the inode's seconds and nanoseconds, unnormalised. */
 export function isoTime(t: RecordTime): string {
   const p = utcParts(t);
-  return `${p.date}T${p.time}.${p.frac}Z`;
+  return `${p.date}T${p.time}.${fracDigits(t.nsec, 9)}Z`;
 }
 
-/** `2024-01-01 00:00:09.058434` (UTC, microseconds as the record header holds them). */
+/** `2024-01-01 00:00:09.058434` (UTC, the microseconds the record header holds: `.1234567` stays 1234567). */
 export function shortTime(t: RecordTime): string {
   const p = utcParts(t);
-  return `${p.date} ${p.time}.${p.frac.slice(0, 6)}`;
+  return `${p.date} ${p.time}.${fracDigits(Math.trunc(t.nsec / 1000), 6)}`;
 }
 
 /** Left-aligned columns separated by two spaces; `right` lists right-aligned column indexes. */

@@ -7,20 +7,23 @@
  */
 import { readFileSync } from 'node:fs';
 import { Option, type Command } from 'commander';
-import { BlkImage, type BlkImageOptions } from '../api/blkImage.js';
-import { RamoopsImage, type RamoopsImageOptions } from '../api/ramoopsImage.js';
+import type { BlkImageOptions } from '../api/blkImage.js';
+import type { ExplicitImageOptions } from '../api/openImage.js';
+import type { RamoopsImageOptions } from '../api/ramoopsImage.js';
 import type { BlkModuleParams } from '../backends/blk/layout.js';
 import { ARCH_NAMES } from '../backends/ramoops/arch.js';
-import { DEFAULT_KERNEL } from '../backends/ramoops/kernelProfile.js';
+import { DEFAULT_KERNEL, withFrontends } from '../core/kernel.js';
 import type { RamoopsParams } from '../backends/ramoops/layout.js';
 import { paramsFromObject, parseSize } from '../backends/ramoops/params.js';
 import { compressorNames } from '../core/compress/registry.js';
 import { SymbolMap } from '../core/ftrace.js';
-import { LayoutError, PstoreError, UsageError } from '../errors.js';
-import { describeFsError, openImageFile, type FileRegion } from '../node/fileRegion.js';
+import { PstoreError, UsageError } from '../errors.js';
+import { describeFsError } from '../node/fileRegion.js';
+import { openImagePath, type OpenedPstoreFile } from '../node/openImagePath.js';
 import { scanFile } from '../node/scanFile.js';
+import { chooseLayout } from '../scan/chooseLayout.js';
+import type { BlkScanRegion, ScanRegion } from '../scan/index.js';
 import { hex } from './format.js';
-import { AUTO_MIN_CONFIDENCE, bestAnyRegion, type BlkScanRegion, type ScanRegion } from '../scan/index.js';
 
 /** Raw layout flags as commander hands them over (strings, unparsed). */
 export interface LayoutFlags {
@@ -33,6 +36,8 @@ export interface LayoutFlags {
   maxReason?: string;
   ftraceCpus?: string;
   kernel?: string;
+  /** The build's frontends (`dmesg,console,pmsg,ftrace`); travels inside the kernel spec. */
+  frontends?: string;
   arch?: string;
   offset?: string;
   params?: string;
@@ -82,7 +87,11 @@ export function addLayoutOptions(cmd: Command, withAddress = false): Command {
     new Option('--ftrace-cpus <n>', 'CPUs of the crashed kernel: one ftrace zone each (default 1)'),
     new Option(
       '--kernel <version>',
-      `kernel profile: zone order, rules (e.g. 6.1, 6.12, debian-6.1; default ${DEFAULT_KERNEL}); blk: debian-6.1 builds no pmsg/console/ftrace frontend, so their sizes default to 0`,
+      `kernel version (6.1, 6.12, 6.12.107, …; default ${DEFAULT_KERNEL}) or distribution kernel (debian-6.1, debian-6.12: built without console, pmsg and ftrace frontends)`,
+    ),
+    new Option(
+      '--frontends <list>',
+      "the frontends the kernel was built with: dmesg,console,pmsg,ftrace (default all; 'dmesg' alone = Debian's). Without ftrace no ftrace file is shown from per-CPU zones; blk: missing frontends' zone sizes default to 0",
     ),
     new Option('--arch <name>', `architecture of the crashed kernel (${ARCH_NAMES.join(', ')}; default x86_64)`),
     new Option('--offset <bytes>', 'where the region starts inside the file (memory dumps; default 0)'),
@@ -118,6 +127,8 @@ export interface ResolvedLayout {
   /** Explicitly given parameters; missing ones take defaults later. */
   params: Partial<RamoopsParams>;
   kernel?: string;
+  /** A params file's `frontends` (folded into kernel by resolveLayout). */
+  frontends?: string;
   arch?: string;
   ftraceCpus?: number;
   offset: number;
@@ -151,11 +162,23 @@ export function readParamsFile(path: string): ResolvedLayout {
   const out: ResolvedLayout = { params, offset: 0 };
   const kp = str('kernel_profile');
   if (kp) out.kernel = kp;
+  const fe = frontendsKey(src, path);
+  if (fe !== undefined) out.frontends = fe;
   const arch = str('arch');
   if (arch) out.arch = arch;
   // Fixtures write ftrace_cpus 0 when there is no ftrace area: that means "not given".
   if ((typeof src.ftrace_cpus === 'number' && src.ftrace_cpus > 0) || (typeof src.ftrace_cpus === 'string' && src.ftrace_cpus !== '0')) out.ftraceCpus = parseSize(src.ftrace_cpus, `--params ${path}: ftrace_cpus`);
   return out;
+}
+
+/** A params file's `frontends`: `"dmesg,console"` or `["dmesg", "console"]`. */
+function frontendsKey(src: Record<string, unknown>, path: string): string | undefined {
+  const section = (k: string): Record<string, unknown> => (src[k] && typeof src[k] === 'object' ? (src[k] as Record<string, unknown>) : {});
+  const v = src.frontends ?? section('ramoops').frontends ?? section('pstore_blk').frontends;
+  if (v === undefined) return undefined;
+  if (typeof v === 'string') return v;
+  if (Array.isArray(v) && v.every((x) => typeof x === 'string')) return v.join(',');
+  throw new UsageError(`--params ${path}: frontends: expected "dmesg,console,pmsg,ftrace" or a list of those names`);
 }
 
 /** Flags over the params file over defaults. */
@@ -171,7 +194,7 @@ export function resolveLayout(flags: LayoutFlags): ResolvedLayout {
   if (ftraceCpus !== undefined && (ftraceCpus < 1 || ftraceCpus > 8192)) throw new UsageError(`--ftrace-cpus: ${ftraceCpus} is not 1..8192`);
   return {
     params,
-    kernel: flags.kernel ?? base.kernel,
+    kernel: withFrontends(flags.kernel ?? base.kernel, flags.frontends ?? base.frontends),
     arch: flags.arch ?? base.arch,
     ftraceCpus,
     offset: flags.offset !== undefined ? parseSize(flags.offset, '--offset') : 0,
@@ -228,7 +251,7 @@ export function parseKiB(text: string | number, what: string): number {
  * fixture's params.json, or the module parameter names at the top level.
  * `best_effort` n means the device has a panic_write.
  */
-export function readBlkParamsFile(path: string): { params: BlkModuleParams; kernel?: string; arch?: string; ftraceCpus?: number; panicWrite?: boolean } {
+export function readBlkParamsFile(path: string): { params: BlkModuleParams; kernel?: string; frontends?: string; arch?: string; ftraceCpus?: number; panicWrite?: boolean } {
   const obj = parseJsonFile(path);
   if (!obj || typeof obj !== 'object' || Array.isArray(obj)) throw new UsageError(`--params ${path}: expected a JSON object`);
   const src = obj as Record<string, unknown>;
@@ -243,6 +266,8 @@ export function readBlkParamsFile(path: string): { params: BlkModuleParams; kern
   }
   const out: ReturnType<typeof readBlkParamsFile> = { params };
   if (typeof src.kernel_profile === 'string') out.kernel = src.kernel_profile;
+  const fe = frontendsKey(src, path);
+  if (fe !== undefined) out.frontends = fe;
   if (typeof src.arch === 'string') out.arch = src.arch;
   if (typeof src.ftrace_cpus === 'number' && src.ftrace_cpus > 0) out.ftraceCpus = src.ftrace_cpus;
   const be = inner.best_effort;
@@ -275,7 +300,7 @@ export function blkImageOptions(flags: LayoutFlags & ReadFlags): BlkImageOptions
   if (ftraceCpus !== undefined && (ftraceCpus < 1 || ftraceCpus > 8192)) throw new UsageError(`--ftrace-cpus: ${ftraceCpus} is not 1..8192`);
   return {
     params,
-    kernel: flags.kernel ?? ('kernel' in base ? base.kernel : undefined),
+    kernel: withFrontends(flags.kernel ?? ('kernel' in base ? base.kernel : undefined), flags.frontends ?? ('frontends' in base ? base.frontends : undefined)),
     arch: flags.arch ?? ('arch' in base ? base.arch : undefined),
     ftraceCpus,
     offset: flags.offset !== undefined ? parseSize(flags.offset, '--offset') : 0,
@@ -303,71 +328,31 @@ export function imageOptions(flags: LayoutFlags & ReadFlags): RamoopsImageOption
   };
 }
 
-export interface OpenedImage {
-  image: RamoopsImage;
-  file: FileRegion;
-  close(): void;
-}
-
-/**
- * Opens IMAGE with the command's flags: read-only unless `write`. Layout
- * warnings (rounding, unused space) go to `warn`.
- */
-export function openImage(path: string, flags: LayoutFlags & ReadFlags, options: { write?: boolean; warn?: (msg: string) => void } = {}): OpenedImage {
-  const opts = imageOptions(flags);
-  const file = openImageFile(path, { write: options.write });
-  try {
-    if (file.size === 0) throw new PstoreError(`'${path}' is empty: not a ramoops image`);
-    const memSize = opts.params?.mem_size;
-    const offset = opts.offset ?? 0;
-    if (memSize !== undefined && offset + memSize > file.size) {
-      throw new LayoutError(
-        `'${path}' has ${file.size} bytes but the layout needs 0x${(offset + memSize).toString(16)} (mem_size 0x${memSize.toString(16)} at offset 0x${offset.toString(16)}): truncated image or wrong --mem-size/--offset`,
-      );
-    }
-    const image = new RamoopsImage(file, opts);
-    if (options.warn) for (const w of image.layout.warnings) options.warn(w);
-    return { image, file, close: () => file.close() };
-  } catch (e) {
-    file.close();
-    throw e;
-  }
-}
-
-export interface OpenedAnyImage {
-  image: RamoopsImage | BlkImage;
-  file: FileRegion;
-  close(): void;
+/** The explicit layout the flags describe, as openImage takes it. */
+export function explicitImageOptions(flags: LayoutFlags & ReadFlags): ExplicitImageOptions {
+  return resolveBackend(flags) === 'blk' ? { backend: 'blk', ...blkImageOptions(flags) } : { backend: 'ramoops', ...imageOptions(flags) };
 }
 
 /**
  * Opens IMAGE as the backend the flags name (ramoops or pstore/blk): what
- * the read commands use. Discriminate on `image.kind`. With `--auto` the
- * layout comes from a scan of the file, and `note` hears what was inferred.
+ * the read and write commands use. Discriminate on `image.kind`. With
+ * `--auto` the layout comes from a scan of the file, and `note` hears what
+ * was inferred. Layout warnings (rounding, unused space) go to `warn`.
  */
 export function openPstoreImage(
   path: string,
   flags: LayoutFlags & ReadFlags,
   options: { write?: boolean; warn?: (msg: string) => void; note?: (msg: string) => void } = {},
-): OpenedAnyImage {
+): OpenedPstoreFile {
   if (flags.auto) {
     if (options.write) throw new UsageError('--auto is for reading; give the layout flags to write');
     const auto = autoLayout(path, flags);
     (options.note ?? options.warn)?.(auto.message);
     flags = auto.flags;
   }
-  if (resolveBackend(flags) === 'ramoops') return openImage(path, flags, options);
-  const opts = blkImageOptions(flags);
-  const file = openImageFile(path, { write: options.write });
-  try {
-    if (file.size === 0) throw new PstoreError(`'${path}' is empty: not a pstore/blk device image`);
-    const image = new BlkImage(file, opts);
-    if (options.warn && image.layout.unused) options.warn(`${image.layout.unused} bytes at the end of the device are not used by any zone`);
-    return { image, file, close: () => file.close() };
-  } catch (e) {
-    file.close();
-    throw e;
-  }
+  const opened = openImagePath(path, explicitImageOptions(flags), { write: options.write });
+  if (options.warn) for (const w of opened.warnings) options.warn(w);
+  return opened;
 }
 
 // ---- --auto: the layout from a scan of the file ----
@@ -394,7 +379,7 @@ export function addAutoOption(cmd: Command): Command {
   return cmd.addOption(
     new Option(
       '--auto',
-      "infer the layout (ramoops: offset, sizes, ECC, kernel, ftrace CPUs; or a pstore/blk device: offset, device and zone sizes) by scanning the file as `pstore scan` does, and say what was inferred; no other layout flag but --kernel, which overrides the inferred kernel profile (e.g. debian-6.1, which a scan cannot tell from 6.1)",
+      "infer the layout (ramoops: offset, sizes, ECC, kernel, ftrace CPUs; or a pstore/blk device: offset, device and zone sizes) by scanning the file as `pstore scan` does, and say what was inferred; no other layout flag but --kernel and --frontends, which override the inferred kernel profile (e.g. debian-6.1, which a scan cannot tell from 6.1: an empty console/pmsg/ftrace zone looks the same whether or not the frontend was built)",
     ).helpGroup(LAYOUT_GROUP),
   );
 }
@@ -449,6 +434,7 @@ export function formatLayoutFlags(flags: LayoutFlags): string {
     ['pmsgSize', '--pmsg-size'],
     ['ecc', '--ecc'],
     ['kernel', '--kernel'],
+    ['frontends', '--frontends'],
     ['ftraceCpus', '--ftrace-cpus'],
     ['arch', '--arch'],
   ];
@@ -483,7 +469,7 @@ export function autoLayout<F extends LayoutFlags>(
   const backends = options.backends ?? ['ramoops', 'blk'];
   const given = AUTO_CONFLICTS.filter(([k]) => flags[k] !== undefined).map(([, name]) => name);
   if (given.length) {
-    throw new UsageError(`--auto infers the layout: drop ${given.join(', ')} (or drop --auto); only --kernel may be given with --auto, to override the inferred kernel profile`);
+    throw new UsageError(`--auto infers the layout: drop ${given.join(', ')} (or drop --auto); only --kernel and --frontends may be given with --auto, to override the inferred kernel profile`);
   }
   let scan;
   try {
@@ -492,27 +478,10 @@ export function autoLayout<F extends LayoutFlags>(
     const err = describeFsError(e, 'read', path);
     throw err instanceof PstoreError ? err : e;
   }
-  const ramoops = backends.includes('ramoops') ? scan.regions : [];
-  const blk = backends.includes('blk') ? scan.blkRegions : [];
-  const trustedCount = [...ramoops, ...blk].filter((r) => r.confidence >= AUTO_MIN_CONFIDENCE).length;
-  const best =
-    bestAnyRegion(
-      ramoops.filter((r) => !r.truncated),
-      blk.filter((r) => !r.truncated),
-    ) ?? bestAnyRegion(ramoops, blk);
-  if (!best) {
-    const top = [...ramoops, ...blk].reduce<ScanRegion | BlkScanRegion | null>((a, r) => (!a || r.confidence > a.confidence ? r : a), null);
-    throw new PstoreError(
-      `--auto: no ramoops region found in '${path}' with confidence >= ${AUTO_MIN_CONFIDENCE}` +
-        (top ? ` (best candidate at ${hex(top.offset)}: confidence ${top.confidence.toFixed(2)})` : ` (${scan.candidates.length + scan.blkCandidates.length} zone header candidates)`) +
-        (backends.includes('blk') ? ', nor a pstore/blk device' : '') +
-        '; give the layout flags (pstore scan lists what was found)',
-    );
-  }
-  const what = best.backend === 'blk' ? 'pstore/blk device' : 'ramoops region';
-  if (best.truncated) throw new PstoreError(`--auto: the ${what} at ${hex(best.offset)} in '${path}' runs past the end of the file (truncated dump?); pstore scan shows what was found`);
+  const chosen = chooseLayout(scan, { backends, dumpName: path });
+  const best = chosen.region;
   const kernel = flags.kernel !== undefined && flags.kernel !== best.kernel ? `kernel ${flags.kernel} (--kernel; inferred ${best.kernel})` : `kernel ${best.kernel}`;
-  const others = trustedCount - 1;
+  const others = chosen.others;
   const tail = others > 0 ? `; ${others} other region${others === 1 ? '' : 's'} found (pstore scan lists them)` : '';
   let layout: LayoutFlags;
   let message: string;
@@ -523,7 +492,7 @@ export function autoLayout<F extends LayoutFlags>(
       `--auto: pstore/blk device at offset ${hex(best.offset)} (confidence ${best.confidence.toFixed(2)}): ` +
       `device_size ${hex(best.deviceSize)}, kmsg_size ${p.kmsg_size}, pmsg_size ${p.pmsg_size}, console_size ${p.console_size}, ftrace_size ${p.ftrace_size} KiB` +
       `${p.ftrace_size ? ` (${best.ftraceCpus} CPU${best.ftraceCpus === 1 ? '' : 's'})` : ''}, ${kernel}` +
-      `${best.littleEndian ? '' : `, ${best.arch} (big-endian)`}; same as: ${formatLayoutFlags(layout)}` +
+      `${best.littleEndian ? '' : `, ${best.arch} (big-endian)`}; same as: ${formatLayoutFlags({ ...layout, frontends: flags.frontends })}` +
       tail;
   } else {
     layout = regionLayoutFlags(best, flags.kernel);
@@ -532,7 +501,7 @@ export function autoLayout<F extends LayoutFlags>(
       `--auto: ramoops region at offset ${hex(best.offset)} (confidence ${best.confidence.toFixed(2)}): ` +
       `mem_size ${hex(p.mem_size)}, record_size ${hex(p.record_size)}, console_size ${hex(p.console_size)}, ftrace_size ${hex(p.ftrace_size)}` +
       `${p.ftrace_size ? ` (${best.ftraceCpus} CPU${best.ftraceCpus === 1 ? '' : 's'})` : ''}, pmsg_size ${hex(p.pmsg_size)}, ecc ${p.ecc}, ${kernel}` +
-      `${best.littleEndian ? '' : `, ${best.arch} (big-endian)`}; same as: ${formatLayoutFlags(layout)}` +
+      `${best.littleEndian ? '' : `, ${best.arch} (big-endian)`}; same as: ${formatLayoutFlags({ ...layout, frontends: flags.frontends })}` +
       tail;
   }
   return { region: best, flags: { ...flags, ...layout, auto: undefined }, message };

@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
-import { COMMANDS } from './commands/index.js';
+import { commandsFor, loadCommands, type RegisterCommand } from './commands/index.js';
 import { EXIT_USAGE, reportError } from './errors.js';
 import type { CliIo } from './io.js';
 
@@ -58,8 +58,8 @@ function packageVersion(): string {
   }
 }
 
-/** Builds the commander program; `done` receives a command's exit status. */
-export function createProgram(io: CliIo, done: (code: number) => void): Command {
+/** Builds the commander program with `commands`; `done` receives a command's exit status. */
+export function createProgram(io: CliIo, done: (code: number) => void, commands: readonly RegisterCommand[]): Command {
   const program = new Command('pstore');
   program
     .description('Read, verify, repair, write and lay out Linux pstore images (ramoops regions, pstore/blk devices), byte for byte as the kernel does.')
@@ -72,17 +72,21 @@ export function createProgram(io: CliIo, done: (code: number) => void): Command 
     })
     .showSuggestionAfterError(true)
     .addHelpText('after', EXAMPLES);
-  for (const register of COMMANDS) register(program, io, done);
+  for (const register of commands) register(program, io, done);
   return program;
 }
 
 /** Runs `pstore ARGS…` (without node and script); resolves to the exit status. */
 export async function runCli(args: readonly string[], io: CliIo, env: Record<string, string | undefined> = {}): Promise<number> {
   let status = 0;
-  const program = createProgram(io, (code) => {
-    status = code;
-  });
   try {
+    const program = createProgram(
+      io,
+      (code) => {
+        status = code;
+      },
+      await loadCommands(commandsFor(args)),
+    );
     await program.parseAsync([...args], { from: 'user' });
     return status;
   } catch (e) {

@@ -1,4 +1,4 @@
-import type { KernelProfile } from '../backends/ramoops/kernelProfile.js';
+import type { KernelProfile } from './kernel.js';
 import { PstoreError } from '../errors.js';
 import { KmsgDumpIter, kmsgDumpReasonString, type KmsgDumper } from '../frontends/kmsgDump.js';
 import type { PstoreBackend, WriteRecord } from './backend.js';

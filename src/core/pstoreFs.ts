@@ -2,7 +2,7 @@ import type { Arch } from '../backends/ramoops/arch.js';
 import { DecompressError } from '../errors.js';
 import type { PstoreBackend } from './backend.js';
 import { formatFtraceText, type SymbolMap } from './ftrace.js';
-import { pstoreFileName, type BackendRecord, type PstoreFile } from './record.js';
+import { pstoreFileName, type BackendRecord, type PstoreFile, type RecordTime } from './record.js';
 
 /** Tries the compressors a reading kernel would use; null when none accepts the data. */
 export type DecompressFn = (data: Uint8Array, maxOut: number) => { name: string; data: Uint8Array } | null;
@@ -20,6 +20,8 @@ export interface PstoreFsOptions {
    * into the length (what /sys/fs/pstore shows; default), or decode them correctly.
    */
   ftraceWalk?: 'kernel' | 'correct';
+  /** How the reading kernel's inode keeps nanoseconds (KernelProfile.inodeNsec; default 'long', 6.1). */
+  inodeNsec?: 'long' | 'u32';
 }
 
 const encoder = new TextEncoder();
@@ -34,19 +36,33 @@ function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
 /**
  * What /sys/fs/pstore shows for a backend's records: decompression with the
  * ECC notice appended after it, `.enc.z` for records that do not decompress,
- * the ftrace text view, and the kernel's rule that a second record with the
- * same type and id is dropped.
+ * the ftrace text view, and the kernel's rules that a record read as zero
+ * bytes ends the enumeration and a second record with the same type and id
+ * is dropped (pstore_get_backend_records, pstore_mkfile).
  */
 export function pstoreFiles(backend: PstoreBackend, options: PstoreFsOptions): PstoreFile[] {
   const files: PstoreFile[] = [];
   const seen = new Set<string>();
   for (const record of backend.read()) {
+    // psi->read() returned size <= 0 ("no more records"); the size excludes
+    // the ECC notice, so a header-only dmesg record ends the list even with ECC.
+    if (record.data.length === 0) break;
     const key = `${record.type}/${record.id}`;
     if (seen.has(key)) continue;
     seen.add(key);
     files.push(recordToFile(backend.name, record, options));
   }
   return files;
+}
+
+/**
+ * The record time as pstore_mkfile stores it in the inode: copied without
+ * normalising (a header `.1234567` gives tv_nsec 1234567000), the
+ * nanoseconds as a 64-bit long (6.1) or cut to the u32 i_mtime_nsec (6.12).
+ */
+export function inodeTime(t: RecordTime, nsec: 'long' | 'u32'): RecordTime {
+  if (nsec === 'long' || (t.nsec >= 0 && t.nsec <= 0xffffffff)) return t;
+  return { sec: t.sec, nsec: Number(BigInt.asUintN(32, BigInt(Math.trunc(t.nsec)))) };
 }
 
 export function recordToFile(backendName: string, record: BackendRecord, options: PstoreFsOptions): PstoreFile {
@@ -83,7 +99,7 @@ export function recordToFile(backendName: string, record: BackendRecord, options
     backend: backendName,
     content,
     // A file without a record time gets the mount time; so does a zero time.
-    mtime: record.time && record.time.sec !== 0 ? record.time : null,
+    mtime: record.time && record.time.sec !== 0 ? inodeTime(record.time, options.inodeNsec ?? 'long') : null,
     compressed: record.compressed,
     compression,
     ecc: record.ecc,

@@ -8,8 +8,9 @@
  * register is a linear function over GF(2) of (register, input), so the
  * effect of each input byte position is precomputed (CRC "slicing").
  * Where the engine has WebAssembly SIMD (rsSimd.ts), encode, check and
- * checkBlocks run there instead, 16 bytes a step; the TypeScript LFSR stays
- * as the fallback and for decode.
+ * checkBlocks run there instead, 16 bytes a step, once the codec has seen
+ * enough data to repay building the module (SIMD_AFTER_BYTES); the
+ * TypeScript LFSR stays as the fallback, the warm-up and for decode.
  *
  * Decoding follows the kernel's decode_rs8 step for step (Berlekamp-Massey,
  * Chien search, Forney, final syndrome check) so that beyond the correction
@@ -18,6 +19,14 @@
 import { LayoutError } from '../errors.js';
 import { GF_EXP, GF_EXP2, GF_LOG, GF_NN } from './galois.js';
 import { SimdParity } from './rsSimd.js';
+
+/**
+ * Bytes the TypeScript LFSR handles before the SIMD module is built. Building
+ * it (slicing tables, module emission and compilation) costs about as much as
+ * the TypeScript path spends on 8 MiB; a short command verifying one region
+ * never pays it, a long-running writer pays it once it has written as much.
+ */
+export const SIMD_AFTER_BYTES = 8 << 20;
 
 /** GF_LOG of zero: "no term" in index form. */
 const A0 = GF_NN;
@@ -48,8 +57,12 @@ export class ReedSolomon {
    * would be boxed on every store.
    */
   private readonly reg: Int32Array;
-  /** WebAssembly SIMD parity for up to 64 roots, when the engine has it. */
-  private readonly vec: SimdParity | null;
+  /** WebAssembly SIMD parity for up to 64 roots, when the engine has it; undefined until built. */
+  private vec: SimdParity | null | undefined;
+  /** Bytes still to run in TypeScript before the SIMD module is built. */
+  private simdCountdown: number;
+  /** The one-byte step as bytes, kept until the SIMD module is built from it. */
+  private contrib: Uint8Array | null;
 
   // Decoder scratch, nroots + 1 entries each (no allocation per call).
   private readonly syn: Int32Array;
@@ -63,9 +76,10 @@ export class ReedSolomon {
 
   /**
    * `options.simd: false` keeps the portable TypeScript encoder even where
-   * WebAssembly SIMD is available (tests and benchmarks compare the two).
+   * WebAssembly SIMD is available (tests and benchmarks compare the two);
+   * `simdAfter` overrides SIMD_AFTER_BYTES (0: build the module now).
    */
-  constructor(nroots: number, options?: { simd?: boolean }) {
+  constructor(nroots: number, options?: { simd?: boolean; simdAfter?: number }) {
     if (!Number.isInteger(nroots) || nroots < 1 || nroots >= GF_NN) {
       throw new LayoutError(`Reed-Solomon: nroots ${nroots} out of range 1..${GF_NN - 1}`);
     }
@@ -77,8 +91,10 @@ export class ReedSolomon {
     this.reg = new Int32Array(words);
     this.step1 = new Int32Array(256 * words);
     this.step4 = new Int32Array(4 * 256 * words);
-    const contrib = this.buildTables();
-    this.vec = options?.simd === false ? null : SimdParity.create(nroots, contrib, words * 4);
+    this.contrib = this.buildTables();
+    this.simdCountdown = options?.simdAfter ?? SIMD_AFTER_BYTES;
+    if (options?.simd === false) this.vec = null;
+    else if (this.simdCountdown <= 0) this.buildSimd();
     const n = nroots + 1;
     this.syn = new Int32Array(n);
     this.lambda = new Int32Array(n);
@@ -96,8 +112,9 @@ export class ReedSolomon {
    */
   encode(data: Uint8Array, dataOffset: number, length: number, parity: Uint8Array, parityOffset: number): void {
     this.validate(data, dataOffset, length, parity, parityOffset);
-    if (this.vec) {
-      this.vec.encode(data, dataOffset, length, parity, parityOffset);
+    const vec = this.vec === undefined ? this.simdAfter(length) : this.vec;
+    if (vec) {
+      vec.encode(data, dataOffset, length, parity, parityOffset);
       return;
     }
     this.run(data, dataOffset, length);
@@ -112,7 +129,8 @@ export class ReedSolomon {
    */
   check(data: Uint8Array, dataOffset: number, length: number, parity: Uint8Array, parityOffset: number): boolean {
     this.validate(data, dataOffset, length, parity, parityOffset);
-    if (this.vec) return this.vec.check(data, dataOffset, length, parity, parityOffset);
+    const vec = this.vec === undefined ? this.simdAfter(length) : this.vec;
+    if (vec) return vec.check(data, dataOffset, length, parity, parityOffset);
     this.run(data, dataOffset, length);
     return this.parityMatches(parity, parityOffset);
   }
@@ -143,7 +161,8 @@ export class ReedSolomon {
         `Reed-Solomon(${nroots}): bad block run: ${dataLength} bytes at ${dataOffset} in blocks of ${blockSize}, parity at ${parityOffset}, of ${zone.length}`,
       );
     }
-    if (this.vec) return this.vec.checkBlocks(zone, dataOffset, dataLength, blockSize, parityOffset);
+    const vec = this.vec === undefined ? this.simdAfter(dataLength) : this.vec;
+    if (vec) return vec.checkBlocks(zone, dataOffset, dataLength, blockSize, parityOffset);
     for (let b = 0; b < blocks; b++) {
       const pos = dataOffset + b * blockSize;
       this.run(zone, pos, Math.min(blockSize, dataOffset + dataLength - pos));
@@ -400,9 +419,21 @@ export class ReedSolomon {
     return corrected;
   }
 
-  /** True when encode/check run in WebAssembly SIMD. */
+  /** True when encode/check run in WebAssembly SIMD (now: not during the warm-up). */
   get simd(): boolean {
-    return this.vec !== null;
+    return this.vec != null;
+  }
+
+  /** Counts `bytes` against the warm-up; the SIMD module once it is over, else null (TypeScript this time). */
+  private simdAfter(bytes: number): SimdParity | null {
+    this.simdCountdown -= bytes;
+    return this.simdCountdown > 0 ? null : this.buildSimd();
+  }
+
+  private buildSimd(): SimdParity | null {
+    this.vec = this.contrib ? SimdParity.create(this.nroots, this.contrib, this.words * 4) : null;
+    this.contrib = null;
+    return this.vec;
   }
 
   /** Builds step1/step4; returns the one-byte step as bytes (256 entries of words*4). */
@@ -422,19 +453,31 @@ export class ReedSolomon {
     }
     packWords(contrib, 0, this.step1, 0, 256 * w);
     // step4 table k, value v: register after 4 zero-input steps from a
-    // register whose byte k is v and all else zero.
+    // register whose byte k is v and all else zero. Linear in v over GF(2):
+    // simulate the 8 single-bit values, XOR the others together (a command
+    // that reads one image pays for these tables at every start).
+    const t = this.step4;
     const regBytes = new Uint8Array(bytes);
     for (let k = 0; k < 4; k++) {
-      for (let v = 0; v < 256; v++) {
+      const base = k * 256 * w;
+      for (let bit = 0; bit < 8; bit++) {
         regBytes.fill(0);
-        regBytes[k] = v;
+        regBytes[k] = 1 << bit;
         for (let step = 0; step < 4; step++) {
           const f = regBytes[0];
           regBytes.copyWithin(0, 1);
           regBytes[bytes - 1] = 0;
           for (let m = 0; m < nroots; m++) regBytes[m] ^= contrib[f * bytes + m];
         }
-        packWords(regBytes, 0, this.step4, (k * 256 + v) * w, w);
+        packWords(regBytes, 0, t, base + (1 << bit) * w, w);
+      }
+      for (let v = 3; v < 256; v++) {
+        if ((v & (v - 1)) === 0) continue;
+        const hi = 1 << (31 - Math.clz32(v));
+        const e = base + v * w;
+        const a = base + hi * w;
+        const c = base + (v ^ hi) * w;
+        for (let i = 0; i < w; i++) t[e + i] = t[a + i] ^ t[c + i];
       }
     }
     return contrib;

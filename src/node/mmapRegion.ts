@@ -37,7 +37,7 @@ let binding: MmapBinding | null | undefined;
 export function loadMmapBinding(): MmapBinding | null {
   if (binding !== undefined) return binding;
   const req = createRequire(import.meta.url);
-  const candidates: (() => string)[] = [() => ADDON, () => req.resolve('pstore/package.json').replace(/package\.json$/, 'native/build/Release/pstore_mmap.node')];
+  const candidates: (() => string)[] = [() => ADDON, () => req.resolve('linux-pstore/package.json').replace(/package\.json$/, 'native/build/Release/pstore_mmap.node')];
   const env = typeof process !== 'undefined' ? process.env.PSTORE_MMAP_ADDON : undefined;
   if (env) candidates.unshift(() => env);
   binding = null;

@@ -18,3 +18,4 @@ export {
   type ScanRegion,
   type ScanResult,
 } from './scanDump.js';
+export { chooseLayout, type ChosenLayout, type ScanBackend } from './chooseLayout.js';

@@ -40,6 +40,8 @@ export function decodeImage(bytes: Uint8Array, choice: LayoutChoice): ImageModel
       health,
       kernelChecked: checked,
       noKmsgHeader: r.noKmsgHeader,
+      emptyRecord: r.emptyRecord,
+      unread: r.unread,
     };
   });
   const files: FileModel[] = image.files().map((f) => ({

@@ -15,7 +15,8 @@ export function recordTime(t: RecordTime | null): string {
   const d = new Date(t.sec * 1000);
   if (Number.isNaN(d.getTime())) return `${t.sec}.${String(t.nsec).padStart(9, '0')}`;
   const iso = d.toISOString();
-  return `${iso.slice(0, 10)} ${iso.slice(11, 19)}.${String(Math.floor(t.nsec / 1000)).padStart(6, '0')} UTC`;
+  // The inode's seconds, and the header's microseconds even when they are 7+ digits (kept unnormalised).
+  return `${iso.slice(0, 10)} ${iso.slice(11, 19)}.${String(Math.trunc(t.nsec / 1000)).padStart(6, '0')} UTC`;
 }
 
 /** Element helper: tag, attributes/properties, children. */

@@ -5,6 +5,7 @@
 import { ARCH_NAMES } from '../backends/ramoops/arch.js';
 import { paramsFromObject, parseSize } from '../backends/ramoops/params.js';
 import type { CompressorName } from '../core/compress/types.js';
+import { withFrontends } from '../core/kernel.js';
 import { PstoreError, UsageError } from '../errors.js';
 import { h, hex } from './format.js';
 import type { LayoutChoice } from './model.js';
@@ -21,7 +22,7 @@ const PARAM_FIELDS = [
 
 /** As the registry lists them; kept here so the page's main bundle carries no decompressor. */
 export const COMPRESSORS: readonly CompressorName[] = ['deflate', 'lzo', 'lz4', 'lz4hc', '842', 'zstd'];
-const KERNELS = ['6.1', 'debian-6.1', '6.6', '6.12', '5.10', '5.15', '4.19'];
+const KERNELS = ['6.1', 'debian-6.1', '6.6', '6.12', 'debian-6.12', '6.12:dmesg,console,pmsg', '5.10', '5.15', '4.19'];
 
 /** A params JSON (module parameter names, or a fixture's params.json). */
 export function choiceFromParamsJson(text: string, where = 'params JSON'): LayoutChoice {
@@ -36,6 +37,9 @@ export function choiceFromParamsJson(text: string, where = 'params JSON'): Layou
   const src = obj as Record<string, unknown>;
   const choice: LayoutChoice = { params };
   if (typeof src.kernel_profile === 'string') choice.kernel = src.kernel_profile;
+  // `frontends` (as in the CLI's params files) travels inside the kernel spec: `6.12:dmesg,console`.
+  const fe = Array.isArray(src.frontends) ? src.frontends.join(',') : src.frontends;
+  if (typeof fe === 'string') choice.kernel = withFrontends(choice.kernel, fe);
   if (typeof src.arch === 'string') choice.arch = src.arch;
   if (typeof src.ftrace_cpus === 'number' || typeof src.ftrace_cpus === 'string') {
     // Fixtures without ftrace say 0: no per-CPU zones to count, so keep the default.

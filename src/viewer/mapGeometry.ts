@@ -159,7 +159,7 @@ export function zoneAt(model: ImageModel, off: number): number {
 export function zoneSummary(z: ZoneModel): string[] {
   const g = z.geometry;
   const lines = [
-    `zone ${hex(z.offset)}..${hex(z.offset + z.size)} (${z.size} bytes), state ${z.state}${z.noKmsgHeader ? ', no record header' : ''}`,
+    `zone ${hex(z.offset)}..${hex(z.offset + z.size)} (${z.size} bytes), state ${z.state}${z.noKmsgHeader ? ', no record header' : z.emptyRecord ? ', empty record: Linux stops reading here' : z.unread ? ', not read (after an empty record)' : ''}`,
     `header: sig ${hex(z.header.sig)} start ${z.header.start} size ${z.header.size}${z.rawHeader.start !== z.header.start || z.rawHeader.size !== z.header.size || z.rawHeader.sig !== z.header.sig ? ` (stored: start ${z.rawHeader.start} size ${z.rawHeader.size})` : ''}`,
     `ring: ${g.dataSize} bytes at +${hex(g.dataOffset)}`,
   ];

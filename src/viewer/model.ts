@@ -46,6 +46,10 @@ export interface ZoneModel {
   /** Which blocks the kernel checks when it attaches (those below `size`). */
   kernelChecked: Uint8Array;
   noKmsgHeader: boolean;
+  /** Header and no data: Linux's read of records stops at this zone. */
+  emptyRecord: boolean;
+  /** Linux's read stopped at an earlier zone: nothing of this one is shown. */
+  unread: boolean;
 }
 
 export interface FileModel {

@@ -122,7 +122,7 @@ export function renderZoneMap(model: ImageModel, image: Uint8Array | null, tip: 
           h('th', { scope: 'row', text: z.label }),
           h('td', { text: hex(z.offset) }),
           h('td', { text: hex(z.size) }),
-          h('td', { text: z.state + (z.noKmsgHeader ? ' (no record header)' : '') }),
+          h('td', { text: z.state + zoneNote(z) }),
           h('td', { text: z.state === 'valid' ? String(z.header.start) : '—' }),
           h('td', { text: z.state === 'valid' ? String(z.header.size) : '—' }),
           h(
@@ -147,4 +147,12 @@ export function renderZoneMap(model: ImageModel, image: Uint8Array | null, tip: 
       h('div', { class: 'table-scroll' }, table),
     ),
   );
+}
+
+/** What Linux's read does with the zone beyond its state: skip (no header), stop (empty record), never reach. */
+export function zoneNote(z: { noKmsgHeader: boolean; emptyRecord: boolean; unread: boolean }): string {
+  if (z.noKmsgHeader) return ' (no record header)';
+  if (z.emptyRecord) return ' (empty record: Linux stops reading here)';
+  if (z.unread) return ' (not read: after an empty record)';
+  return '';
 }

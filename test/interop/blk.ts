@@ -10,8 +10,8 @@ import { pstoreFiles } from '../../src/core/pstoreFs.js';
 import { DumperRegistry, LogBuffer, loadLog } from '../../src/frontends/index.js';
 import { installNodeDeflate } from '../../src/node/deflate.js';
 import { MemoryRegion } from '../../src/region/region.js';
-import { KERNEL_PROFILE, predicted } from './ours.js';
-import type { BlkParams, PredictedFile } from './vm.js';
+import { predicted } from './ours.js';
+import { DEFAULT_GUEST_KERNEL, guestProfile, type BlkParams, type GuestKernelVersion, type PredictedFile } from './vm.js';
 
 export function blkModuleParams(p: BlkParams): BlkModuleParams {
   return { kmsg_size: p.kmsgSize, pmsg_size: p.pmsgSize ?? 0, console_size: p.consoleSize ?? 0, ftrace_size: p.ftraceSize ?? 0, max_reason: p.maxReason ?? 2 };
@@ -21,10 +21,10 @@ function open(disk: Uint8Array, p: BlkParams, options: ConstructorParameters<typ
   return new BlkBackend(new MemoryRegion(disk), blkLayout(blkParamsFromKiB(blkModuleParams(p), disk.length)), options);
 }
 
-/** What /sys/fs/pstore shows for a pstore/blk disk read by Debian's 6.1 (deflate). */
-export function ourBlkFiles(disk: Uint8Array, p: BlkParams): PredictedFile[] {
+/** What /sys/fs/pstore shows for a pstore/blk disk read by Debian's `kernel` (deflate). */
+export function ourBlkFiles(disk: Uint8Array, p: BlkParams, kernel: GuestKernelVersion = DEFAULT_GUEST_KERNEL): PredictedFile[] {
   const backend = open(disk.slice(), p);
-  return predicted(pstoreFiles(backend, { decompress: decompressorFor('deflate', backend.bufsize, '6.1'), maxUnzipped: 0, arch: backend.arch }));
+  return predicted(pstoreFiles(backend, { decompress: decompressorFor('deflate', backend.bufsize, kernel), maxUnzipped: 0, arch: backend.arch }));
 }
 
 export interface BlkDump {
@@ -39,8 +39,8 @@ export interface BlkDump {
  * pstore/blk kernel does for Oopses (dirty zones flushed by the worker), then
  * pmsg bytes written from user space (flushed directly).
  */
-export function ourBlkDisk(size: number, p: BlkParams, dumps: BlkDump[], pmsg?: Uint8Array): Uint8Array {
-  installNodeDeflate('6.1');
+export function ourBlkDisk(size: number, p: BlkParams, dumps: BlkDump[], pmsg?: Uint8Array, kernel: GuestKernelVersion = DEFAULT_GUEST_KERNEL): Uint8Array {
+  installNodeDeflate(kernel);
   const disk = new Uint8Array(size);
   const layout = blkLayout(blkParamsFromKiB(blkModuleParams(p), size));
   createBlkImage(new MemoryRegion(disk), layout);
@@ -48,7 +48,7 @@ export function ourBlkDisk(size: number, p: BlkParams, dumps: BlkDump[], pmsg?: 
   for (const d of dumps) {
     const log = new LogBuffer();
     loadLog(log, d.log);
-    const pstore = new Pstore(backend, { compress: d.compress, kernel: kernelProfile(KERNEL_PROFILE), clock: () => d.time });
+    const pstore = new Pstore(backend, { compress: d.compress, kernel: kernelProfile(guestProfile(kernel)), clock: () => d.time });
     const registry = new DumperRegistry(log);
     registry.register(pstore);
     registry.kmsgDump(d.reason);

@@ -33,6 +33,7 @@ export function cliImageCase(): BuiltImage {
       name: 'cli-create-dump-write-ecc16',
       image,
       params,
+      kernel: '6.1',
       expect: { names: ['dmesg-ramoops-0', 'dmesg-ramoops-1', 'console-ramoops-0', 'pmsg-ramoops-0'] },
     };
   } finally {

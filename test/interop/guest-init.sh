@@ -3,6 +3,8 @@
 #   hx.mode=crash|read   hx.ramoops=k=v,k=v (ramoops.ko module parameters)
 #   crash: hx.marker=M hx.filler=N hx.lines=1 (/hx/lines from an appended cpio)
 #          hx.oops=N (needs /lib/modules/hx_oops<i>.ko) hx.end=panic|poweroff|oops
+#          hx.capture=1 first shows /sys/fs/pstore as read mode does (==FILE
+#          frames), so one boot both reads old records and writes new ones
 #   read:  hx.erase=1 removes the files after capturing them
 #   hx.pblk=k=v,… : pstore/blk on /dev/vda (virtio disk) with these pstore_blk
 #          parameters instead of ramoops; crash mode then waits for the
@@ -14,7 +16,7 @@ mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
 
-MODE=; MARKER=; END=panic; RAMOOPS=; PBLK=; FILLER=0; LINES=0; OOPS=0; ERASE=0
+MODE=; MARKER=; END=panic; RAMOOPS=; PBLK=; FILLER=0; LINES=0; OOPS=0; ERASE=0; CAPTURE=0
 for arg in $(cat /proc/cmdline); do
   case "$arg" in
     hx.mode=*) MODE=${arg#hx.mode=} ;;
@@ -26,6 +28,7 @@ for arg in $(cat /proc/cmdline); do
     hx.lines=*) LINES=${arg#hx.lines=} ;;
     hx.oops=*) OOPS=${arg#hx.oops=} ;;
     hx.erase=*) ERASE=${arg#hx.erase=} ;;
+    hx.capture=*) CAPTURE=${arg#hx.capture=} ;;
   esac
 done
 
@@ -42,10 +45,26 @@ fail() {
 
 kmsg() { echo "<$1>harness: $2" > /dev/kmsg; }
 
-if [ -n "$PBLK" ]; then
-  for m in virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci virtio_blk pstore_zone; do
-    insmod /lib/modules/$m.ko || fail "insmod $m"
+mount_pstore() {
+  mkdir -p /sys/fs/pstore
+  mount -t pstore pstore /sys/fs/pstore || fail "mount pstore"
+}
+
+# Every file of /sys/fs/pstore as a frame: name size mode mtime-seconds mtime-with-nanoseconds, then base64.
+capture_files() {
+  for f in /sys/fs/pstore/*; do
+    [ -f "$f" ] || continue
+    echo "==FILE $(stat -c '%n %s %a %Y' "$f" | sed 's,^/sys/fs/pstore/,,') $(stat -c '%y' "$f" | tr ' ' '_')==" > "$OUT"
+    base64 "$f" > "$OUT"
+    echo "==END==" > "$OUT"
   done
+}
+
+if [ -n "$PBLK" ]; then
+  # The virtio and pstore_zone modules this kernel needs, in load order.
+  while read -r m; do
+    [ "$m" = pstore_blk ] || insmod /lib/modules/$m.ko || fail "insmod $m"
+  done < /lib/modules/blk.list
   i=0
   while [ ! -b /dev/vda ] && [ "$i" -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
   [ -b /dev/vda ] || fail "no /dev/vda (attach a virtio disk)"
@@ -64,11 +83,14 @@ fi
 echo "==READY $(cut -d" " -f1 /proc/uptime)==" > "$OUT"
 
 if [ "$MODE" = crash ]; then
-  if [ -n "$PBLK" ]; then
+  if [ -n "$PBLK" ] || [ "$CAPTURE" = 1 ]; then
     # pstore/zone writes nothing until it has read the device back
     # ("recovered"), which happens when pstore is mounted, as at boot.
-    mkdir -p /sys/fs/pstore
-    mount -t pstore pstore /sys/fs/pstore || fail "mount pstore"
+    mount_pstore
+  fi
+  if [ "$CAPTURE" = 1 ]; then
+    capture_files
+    echo "==CAPTURED==" > "$OUT"
   fi
   kmsg 14 "marker $MARKER begin"
   kmsg 14 "mode=crash end=$END"
@@ -111,16 +133,9 @@ if [ "$MODE" = crash ]; then
 fi
 
 [ "$MODE" = read ] || fail "unknown hx.mode=$MODE"
-mkdir -p /sys/fs/pstore
-mount -t pstore pstore /sys/fs/pstore || fail "mount pstore"
+mount_pstore
 echo "==MOUNT $(grep pstore /proc/mounts)==" > "$OUT"
-for f in /sys/fs/pstore/*; do
-  [ -f "$f" ] || continue
-  # name size mode mtime-seconds mtime-with-nanoseconds
-  echo "==FILE $(stat -c '%n %s %a %Y' "$f" | sed 's,^/sys/fs/pstore/,,') $(stat -c '%y' "$f" | tr ' ' '_')==" > "$OUT"
-  base64 "$f" > "$OUT"
-  echo "==END==" > "$OUT"
-done
+capture_files
 for p in /sys/module/ramoops/parameters/* /sys/module/pstore_blk/parameters/* /sys/module/pstore/parameters/* /sys/module/printk/parameters/*; do
   [ -f "$p" ] && echo "==PARAM ${p#/sys/module/} $(cat "$p" 2>/dev/null)==" > "$OUT"
 done

@@ -5,10 +5,10 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { findGuestKernel, readModule } from './initramfs.js';
+import { findGuestKernel, GUEST_KERNEL_SPECS, GUEST_KERNELS, readModule } from './initramfs.js';
 import { cpioNewc } from './newc.js';
-import { buildOopsModule } from './oops-module.js';
-import { baseCmdline, diffKernelFiles, parseReadFrames, pblkArg, ramoopsArg, ramoopsFromJson } from './vm.js';
+import { buildOopsModule, NULL_STORE } from './oops-module.js';
+import { baseCmdline, diffKernelFiles, guestProfile, parseCapturedFiles, parseReadFrames, pblkArg, ramoopsArg, ramoopsFromJson } from './vm.js';
 
 test('newc archive lists and extracts with host cpio', () => {
   const a = cpioNewc([
@@ -28,22 +28,35 @@ test('newc archive lists and extracts with host cpio', () => {
   }
 });
 
-test('oops module: unsigned, renamed, init starts with a NULL store', () => {
-  const g = findGuestKernel();
-  const src = readModule(g.modulesDir, 'lib/test_user_copy.ko');
-  const out = buildOopsModule(src, 'hx_oops1');
-  assert.ok(out.length < src.length, 'signature stripped');
-  assert.ok(!Buffer.from(out).includes('~Module signature appended~'));
-  const dir = mkdtempSync(join(tmpdir(), 'oops-'));
-  try {
-    const ko = join(dir, 'm.ko');
-    writeFileSync(ko, out);
-    assert.equal(execFileSync('modinfo', ['-F', 'name', ko]).toString().trim(), 'hx_oops1');
-    assert.equal(execFileSync('modinfo', ['-F', 'vermagic', ko]).toString().trim().split(' ')[0], g.release);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-  assert.throws(() => buildOopsModule(src, 'a_name_longer_than_the_original'), /longer/);
+for (const version of GUEST_KERNELS) {
+  test(`oops module (${version}): unsigned, renamed, init starts with a NULL store`, () => {
+    const g = findGuestKernel(version);
+    const src = readModule(g.modulesDir, GUEST_KERNEL_SPECS[version].oopsSource);
+    const out = buildOopsModule(src, 'hx_oops1');
+    assert.ok(out.length < src.length, 'signature stripped');
+    assert.ok(!Buffer.from(out).includes('~Module signature appended~'));
+    assert.ok(Buffer.from(out).includes(Buffer.from(NULL_STORE)), 'NULL store patched in');
+    const dir = mkdtempSync(join(tmpdir(), 'oops-'));
+    try {
+      const ko = join(dir, 'm.ko');
+      writeFileSync(ko, out);
+      assert.equal(execFileSync('modinfo', ['-F', 'name', ko]).toString().trim(), 'hx_oops1');
+      assert.equal(execFileSync('modinfo', ['-F', 'vermagic', ko]).toString().trim().split(' ')[0], g.release);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    assert.throws(() => buildOopsModule(src, 'a_name_longer_than_the_original'), /longer/);
+  });
+}
+
+test('guest kernels: 6.1 and 6.12 resolve to their own vmlinuz and modules', () => {
+  const a = findGuestKernel('6.1');
+  const b = findGuestKernel('6.12');
+  assert.match(a.release, /^6\.1\.0-\d+-amd64$/);
+  assert.match(b.release, /^6\.12\.\d+\+deb\d+-amd64$/);
+  assert.equal(b.modulesDir, `/lib/modules/${b.release}`);
+  assert.equal(guestProfile('6.12'), 'debian-6.12');
+  assert.equal(guestProfile(), 'debian-6.1');
 });
 
 test('ramoops parameters are spelled like the fixture harness', () => {
@@ -75,6 +88,22 @@ test('read frames parse; truncated output is an error', () => {
   assert.match(v.dmesg, /ecc: 16/);
   assert.throws(() => parseReadFrames(data.replace('==DONE 2.5==', '')), /DONE/);
   assert.throws(() => parseReadFrames(data.replace(' 5 444', ' 6 444')), /stat says 6/);
+});
+
+test('a crash boot\'s captured files end at CAPTURED; without it the boot failed', () => {
+  const data = [
+    '==READY 2.1==',
+    '==FILE dmesg-ramoops-1 3 444 1704067208 2024-01-01_00:00:08.000042000_+0000==',
+    Buffer.from('old').toString('base64'),
+    '==END==',
+    '==CAPTURED==',
+    '==CRASHING panic==',
+    '',
+  ].join('\n');
+  const files = parseCapturedFiles(data);
+  assert.deepEqual(files.map((f) => [f.name, text(f.data), f.mtimeNsec]), [['dmesg-ramoops-1', 'old', 42000]]);
+  assert.deepEqual(parseCapturedFiles('==READY 1==\n==CAPTURED==\n'), []);
+  assert.throws(() => parseCapturedFiles(data.replace('==CAPTURED==\n', '')), /CAPTURED/);
 });
 
 function text(b: Uint8Array | undefined): string {

@@ -1,12 +1,13 @@
 // Makes an Oops on demand without a kernel build tree: take a small module of
-// the running kernel, strip its signature (unsigned modules load, tainted),
+// the guest kernel, strip its signature (unsigned modules load, tainted),
 // rename it (each Oops leaves its module half-loaded, so names must differ)
 // and make its init function start with a store to address 0. insmod then
 // faults in kernel mode: a real Oops, after which userspace carries on.
 
 const SIG_MAGIC = '~Module signature appended~\n';
-// mov dword [0], 0 — an absolute store to the NULL page.
-const NULL_STORE = [0xc7, 0x04, 0x25, 0, 0, 0, 0, 0, 0, 0, 0];
+// xor eax, eax; mov [rax], eax — a store to the NULL page in 4 bytes, so it
+// fits before the `call __fentry__` (and its relocation) that follows ENDBR64.
+export const NULL_STORE = [0x31, 0xc0, 0x89, 0x00];
 // struct module begins with state (4 + 4 padding) and a list_head (16).
 const THIS_MODULE_NAME_OFFSET = 24;
 
@@ -65,12 +66,6 @@ export function buildOopsModule(source: Uint8Array, name: string): Uint8Array {
     return s;
   };
   const init = byName('.init.text');
-  const relas = secs.filter((s) => s.type === 4 && secs[s.info] === init);
-  for (const r of relas) {
-    for (let off = r.offset; off < r.offset + r.size; off += 24) {
-      if (Number(ko.readBigUInt64LE(off)) < NULL_STORE.length + 8) throw new Error('relocation inside the patched init bytes');
-    }
-  }
   // The init function is the symbol init_module; find its offset in .init.text.
   const symtab = secs.find((s) => s.type === 2);
   const strtab = symtab ? secs[symtab.link] : undefined;
@@ -80,7 +75,17 @@ export function buildOopsModule(source: Uint8Array, name: string): Uint8Array {
     const n = strtab.offset + ko.readUInt32LE(off);
     if (ko.toString('latin1', n, ko.indexOf(0, n)) === 'init_module') initOff = Number(ko.readBigUInt64LE(off + 8));
   }
-  if (initOff !== 0) throw new Error('init_module is not at the start of .init.text');
+  // 6.12 (CONFIG_CALL_PADDING) puts 16 bytes of padding before each function.
+  if (initOff < 0 || initOff + NULL_STORE.length > init.size) throw new Error('init_module is not inside .init.text');
+  // No relocation (at most 8 bytes wide) may land on the bytes we overwrite.
+  const relas = secs.filter((s) => s.type === 4 && secs[s.info] === init);
+  for (const r of relas) {
+    for (let off = r.offset; off < r.offset + r.size; off += 24) {
+      const at = Number(ko.readBigUInt64LE(off));
+      if (at + 8 > initOff && at < initOff + NULL_STORE.length) throw new Error('relocation inside the patched init bytes');
+    }
+  }
+  // On 6.12 this replaces the ENDBR64; harmless, as TCG does not enforce IBT.
   Buffer.from(NULL_STORE).copy(ko, init.offset + initOff);
 
   const mod = byName('.gnu.linkonce.this_module');

@@ -5,10 +5,7 @@ import { RamoopsImage } from '../../src/api/ramoopsImage.js';
 import type { RamoopsParams as OurParams } from '../../src/backends/ramoops/layout.js';
 import type { PstoreFile } from '../../src/core/record.js';
 import { MemoryRegion } from '../../src/region/region.js';
-import type { KernelView, PredictedFile, RamoopsParams } from './vm.js';
-
-/** The Debian kernel the tier boots: no CONFIG_PSTORE_FTRACE, 6.1 LTS rules. */
-export const KERNEL_PROFILE = 'debian-6.1';
+import { guestProfile, type GuestKernelVersion, type KernelView, type PredictedFile, type RamoopsParams } from './vm.js';
 
 /** Harness parameters as our module-parameter names; every size explicit (ours default to 4 KiB zones). */
 export function ourParams(p: RamoopsParams): OurParams {
@@ -28,8 +25,9 @@ export function readCompress(compress: string | undefined): 'deflate' | 'none' {
   return compress === 'none' ? 'none' : 'deflate';
 }
 
-export function ourImage(region: Uint8Array, p: RamoopsParams, compress?: string): RamoopsImage {
-  return new RamoopsImage(new MemoryRegion(region), { params: ourParams(p), kernel: KERNEL_PROFILE, compress: readCompress(compress) });
+/** Our reader as `kernel` (a Debian guest kernel, default 6.1) reads `region`. */
+export function ourImage(region: Uint8Array, p: RamoopsParams, compress?: string, kernel?: GuestKernelVersion): RamoopsImage {
+  return new RamoopsImage(new MemoryRegion(region), { params: ourParams(p), kernel: guestProfile(kernel), compress: readCompress(compress) });
 }
 
 export function predicted(files: readonly PstoreFile[]): PredictedFile[] {
@@ -42,13 +40,13 @@ export function predicted(files: readonly PstoreFile[]): PredictedFile[] {
 }
 
 /** Our reader on a copy of `region`: the files the kernel should show. */
-export function ourFiles(region: Uint8Array, p: RamoopsParams, compress?: string): PredictedFile[] {
-  return predicted(ourImage(region.slice(), p, compress).files());
+export function ourFiles(region: Uint8Array, p: RamoopsParams, compress?: string, kernel?: GuestKernelVersion): PredictedFile[] {
+  return predicted(ourImage(region.slice(), p, compress, kernel).files());
 }
 
 /** The region after the kernel attaches every zone, as our attach model predicts it. */
-export function ourRegionAfter(region: Uint8Array, p: RamoopsParams): Uint8Array {
-  const image = ourImage(region.slice(), p);
+export function ourRegionAfter(region: Uint8Array, p: RamoopsParams, kernel?: GuestKernelVersion): Uint8Array {
+  const image = ourImage(region.slice(), p, undefined, kernel);
   const out = region.slice();
   for (const r of image.zones()) out.set(r.attach.after, r.zone.offset);
   return out;
@@ -73,7 +71,7 @@ export function changedRanges(a: Uint8Array, b: Uint8Array, max = 12): string[] 
 
 /** Differences between the kernel's region after its read boot and our prediction; [] when equal. */
 export function regionAfterDiffs(view: KernelView, before: Uint8Array, p: RamoopsParams): string[] {
-  const ours = ourRegionAfter(before, p);
+  const ours = ourRegionAfter(before, p, view.kernel);
   const diff = changedRanges(view.regionAfter, ours);
   if (!diff.length) return [];
   return [`region after attach differs from our model at ${diff.join(', ')} (kernel changed ${changedRanges(before, view.regionAfter).join(', ') || 'nothing'})`];

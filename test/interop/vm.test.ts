@@ -3,13 +3,10 @@
 // A missing package or a failed boot fails the test; nothing is skipped.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { inflateRawSync } from 'node:zlib';
 import { join } from 'node:path';
-import { REPO_ROOT } from './initramfs.js';
-import { ourFiles, ourImage, ourParams, regionAfterDiffs } from './ours.js';
+import { cliExtractEqualsKernel, kernelFile, SIG, text, zone0 } from './checks.js';
+import { ourFiles, ourImage, regionAfterDiffs } from './ours.js';
 import { FIXTURES } from '../helpers/fixtures.js';
 import {
   compareExtractWithKernel,
@@ -19,62 +16,14 @@ import {
   kernelRead,
   loadScenario,
   prepareGuest,
-  type KernelFile,
-  type KernelView,
   type PredictedFile,
   type RamoopsParams,
 } from './vm.js';
 
-const SIG = 0x43474244; // "DBGC": persistent RAM zone signature (dmesg zones)
-const td = new TextDecoder('latin1');
-const text = (b: Uint8Array): string => td.decode(b);
 const boots: string[] = [];
 const note = (what: string, s: number): void => {
   boots.push(`${what}: ${s.toFixed(1)} s`);
 };
-
-function file(view: KernelView, name: string): KernelFile {
-  const f = view.files.find((x) => x.name === name);
-  assert.ok(f, `kernel shows no ${name}; it shows [${view.files.map((x) => x.name).join(', ')}]\n${view.pstoreLog.join('\n')}`);
-  return f;
-}
-
-/** Zone 0 as the crash boot left it: header and record header, read by hand. */
-function zone0(region: Uint8Array): { sig: number; start: number; size: number; header: string } {
-  const dv = new DataView(region.buffer, region.byteOffset, region.byteLength);
-  const nl = region.indexOf(0x0a, 12);
-  return { sig: dv.getUint32(0, true), start: dv.getUint32(4, true), size: dv.getUint32(8, true), header: text(region.subarray(12, nl + 1)) };
-}
-
-/**
- * The real CLI on a region the kernel wrote: `pstore extract` writes the same
- * names, bytes and mtimes (sec + nsec) as the kernel's /sys/fs/pstore.
- */
-function cliExtractEqualsKernel(region: Uint8Array, params: RamoopsParams, view: KernelView): void {
-  const dir = mkdtempSync(join(tmpdir(), 'hx-cli-'));
-  try {
-    const image = join(dir, 'region.bin');
-    const paramsFile = join(dir, 'params.json');
-    const out = join(dir, 'out');
-    writeFileSync(image, region);
-    writeFileSync(paramsFile, JSON.stringify({ ramoops: ourParams(params) }));
-    execFileSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'extract', image, out, '--params', paramsFile, '--kernel', 'debian-6.1', '--compress', 'deflate', '--quiet'], {
-      cwd: REPO_ROOT,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const names = readdirSync(out).sort();
-    assert.deepEqual(names, view.files.map((f) => f.name).sort(), 'pstore extract: file names');
-    for (const f of view.files) {
-      const path = join(out, f.name);
-      assert.ok(Buffer.from(readFileSync(path)).equals(Buffer.from(f.data)), `pstore extract: ${f.name} bytes`);
-      const st = statSync(path, { bigint: true });
-      assert.equal(st.mtimeNs, BigInt(f.mtimeEpoch) * 1_000_000_000n + BigInt(f.mtimeNsec), `pstore extract: ${f.name} mtime`);
-      assert.equal((st.mode & 0o777n).toString(8), f.mode);
-    }
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
 
 test('host has qemu, the 6.1 kernel, ramoops modules and static busybox', () => {
   const g = prepareGuest();
@@ -119,7 +68,7 @@ describe('kernel crash boot → kernel read boot', { concurrency: true }, () => 
       assert.deepEqual(regionAfterDiffs(view, crash.region, params), []);
       if (c.compress === 'deflate' && c.ecc === 16) cliExtractEqualsKernel(crash.region, params, view);
       assert.deepEqual(view.files.map((f) => f.name), ['dmesg-ramoops-0']);
-      const d = file(view, 'dmesg-ramoops-0');
+      const d = kernelFile(view, 'dmesg-ramoops-0');
       const s = text(d.data);
       assert.ok(s.startsWith('Panic#1 Part1\n'), s.slice(0, 40));
       assert.ok(s.includes(`harness: marker ${marker} begin`), 'begin marker in the dump');
@@ -158,14 +107,14 @@ describe('kernel crash boot → kernel read boot', { concurrency: true }, () => 
     assert.deepEqual(r.diffs, []);
     assert.deepEqual(regionAfterDiffs(view, second.region, params), []);
     assert.deepEqual(view.files.map((f) => f.name), ['dmesg-ramoops-0', 'dmesg-ramoops-1']);
-    const d0 = text(file(view, 'dmesg-ramoops-0').data);
-    const d1 = text(file(view, 'dmesg-ramoops-1').data);
+    const d0 = text(kernelFile(view, 'dmesg-ramoops-0').data);
+    const d1 = text(kernelFile(view, 'dmesg-ramoops-1').data);
     // The write counter restarts at zone 0 each boot: Shutdown replaced the Oops.
     assert.ok(d0.startsWith('Shutdown#1 Part1\n') && d0.includes('marker boottwo end'), d0.slice(0, 40));
     assert.ok(d1.startsWith('Panic#2 Part1\n') && d1.includes('marker bootone end'), d1.slice(0, 40));
     assert.ok(d1.includes('BUG: kernel NULL pointer dereference'), 'the Oops is in the panic dump');
-    assert.ok(file(view, 'dmesg-ramoops-0').mtimeEpoch >= 1704067200 + 3600);
-    assert.ok(file(view, 'dmesg-ramoops-1').mtimeEpoch < 1704067200 + 3600);
+    assert.ok(kernelFile(view, 'dmesg-ramoops-0').mtimeEpoch >= 1704067200 + 3600);
+    assert.ok(kernelFile(view, 'dmesg-ramoops-1').mtimeEpoch < 1704067200 + 3600);
   });
 
   test('fixture panic-deflate read with compress none: .enc.z byte for byte (extract hook)', async () => {
@@ -176,7 +125,7 @@ describe('kernel crash boot → kernel read boot', { concurrency: true }, () => 
     note('read fixture panic-deflate (compress none)', r.view.bootSeconds);
     assert.deepEqual(r.diffs, []);
     assert.deepEqual(diffKernelFiles(r.view.files, s.expected), [], 'the kernel still shows what the fixture recorded');
-    const enc = file(r.view, 'dmesg-ramoops-0.enc.z');
+    const enc = kernelFile(r.view, 'dmesg-ramoops-0.enc.z');
     assert.ok(text(inflateRawSync(enc.data)).startsWith('Panic#1 Part1\n'));
   });
 
@@ -188,7 +137,7 @@ describe('kernel crash boot → kernel read boot', { concurrency: true }, () => 
     assert.deepEqual(r.diffs, []);
     assert.deepEqual(diffKernelFiles(r.view.files, s.expected), []);
     assert.deepEqual(regionAfterDiffs(r.view, s.image, s.params), [], 'our attach repairs the same 3 bytes');
-    assert.ok(text(file(r.view, 'dmesg-ramoops-0').data).endsWith('\nECC: 3 Corrected bytes, 0 unrecoverable blocks\n'));
+    assert.ok(text(kernelFile(r.view, 'dmesg-ramoops-0').data).endsWith('\nECC: 3 Corrected bytes, 0 unrecoverable blocks\n'));
     const changed: number[] = [];
     for (let i = 0; i < s.image.length; i++) if (s.image[i] !== r.view.regionAfter[i]) changed.push(i);
     assert.deepEqual(changed, [0x511, 0x53e, 0x570], 'the kernel wrote the corrections back');
@@ -224,7 +173,7 @@ describe('kernel crash boot → kernel read boot', { concurrency: true }, () => 
     assert.deepEqual(r.diffs, []);
     assert.deepEqual(diffKernelFiles(r.view.files, ourFiles(image, params, 'none')), []);
     assert.deepEqual(regionAfterDiffs(r.view, image, params), [], 'our attach signs and zaps zones 1 and 3 the same way');
-    assert.equal(file(r.view, 'dmesg-ramoops-0').mtimeNsec, 42000);
+    assert.equal(kernelFile(r.view, 'dmesg-ramoops-0').mtimeNsec, 42000);
     // Zones without a signature get one written (and are zapped) while attaching.
     const after = new DataView(r.view.regionAfter.buffer, r.view.regionAfter.byteOffset);
     assert.equal(after.getUint32(0x4000, true), SIG);

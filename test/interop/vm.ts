@@ -1,5 +1,5 @@
-// The real-kernel interop harness: boot Debian's Linux 6.1 under QEMU (TCG)
-// with ramoops on a RAM range we control. kernelCrash() lets the kernel write
+// The real-kernel interop harness: boot Debian's Linux 6.1 or 6.12 under QEMU
+// (TCG) with ramoops on a RAM range we control (BootOptions.kernel picks one). kernelCrash() lets the kernel write
 // a region; kernelRead() shows what the kernel's /sys/fs/pstore makes of one.
 // Everything is raw bytes and plain objects, so any reader/writer can be
 // checked against the kernel through compareExtractWithKernel() and
@@ -7,10 +7,26 @@
 import { mkdtempSync, rmSync, writeFileSync, readFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { findGuestKernel, guestInitramfs, taskArchive, MAX_OOPS, VmSetupError, type GuestKernel } from './initramfs.js';
+import {
+  DEFAULT_GUEST_KERNEL,
+  findGuestKernel,
+  GUEST_KERNEL_SPECS,
+  GUEST_KERNELS,
+  guestInitramfs,
+  taskArchive,
+  MAX_OOPS,
+  VmSetupError,
+  type GuestKernel,
+  type GuestKernelVersion,
+} from './initramfs.js';
 import { createRamFile, cutRegion, runQemu, VmBootError, type QemuResult } from './qemu.js';
 
-export { VmSetupError, VmBootError, MAX_OOPS };
+export { VmSetupError, VmBootError, MAX_OOPS, DEFAULT_GUEST_KERNEL, GUEST_KERNELS, type GuestKernelVersion };
+
+/** Our reader's --kernel profile for what a guest kernel shows (Debian's builds: no ftrace frontend). */
+export function guestProfile(kernel: GuestKernelVersion = DEFAULT_GUEST_KERNEL): 'debian-6.1' | 'debian-6.12' {
+  return GUEST_KERNEL_SPECS[kernel].profile;
+}
 
 /** ramoops module parameters (byte sizes; ecc in bytes, 0 = off). */
 export interface RamoopsParams {
@@ -29,6 +45,8 @@ export const DEFAULT_RTC_BASE = '2024-01-01T00:00:00';
 export const DEFAULT_TIMEOUT_MS = Number(process.env.HX_VM_TIMEOUT_MS ?? 120_000);
 
 export interface BootOptions {
+  /** Which Debian kernel to boot (default 6.1). */
+  kernel?: GuestKernelVersion;
   /** pstore.compress= for the boot; undefined keeps the built-in default (deflate). */
   compress?: string;
   /** Guest wall clock at power-on (QEMU -rtc base=). */
@@ -57,9 +75,17 @@ export interface CrashOptions extends BootOptions {
   end?: CrashEnd;
   /** Start from this region instead of zeroed RAM (a second boot on old records). */
   fromImage?: Uint8Array;
+  /**
+   * Mount pstore and capture /sys/fs/pstore before writing (CrashResult.captured):
+   * a second boot reads the first boot's records and writes its own, one boot
+   * instead of two.
+   */
+  capture?: boolean;
 }
 
 export interface CrashResult {
+  /** The kernel that wrote it. */
+  kernel: GuestKernelVersion;
   /** The ramoops region (memSize bytes) as the kernel left it. */
   region: Uint8Array;
   /** The console (ttyS0) of the crash boot. */
@@ -67,6 +93,8 @@ export interface CrashResult {
   cmdline: string;
   banner: string;
   bootSeconds: number;
+  /** With CrashOptions.capture: /sys/fs/pstore as this boot found it, before it wrote anything. */
+  captured?: KernelFile[];
 }
 
 export interface KernelFile {
@@ -82,6 +110,8 @@ export interface KernelFile {
 }
 
 export interface KernelView {
+  /** The kernel that read it. */
+  kernel: GuestKernelVersion;
   /** /sys/fs/pstore, in the order the shell listed it (sorted by name). */
   files: KernelFile[];
   /** Kernel log lines from pstore, ramoops and ECC. */
@@ -167,14 +197,16 @@ export function baseCmdline(p: RamoopsParams): string[] {
   return ['console=ttyS0', 'loglevel=7', 'panic=-1', `memmap=${mib}M$0x${addr.toString(16)}`];
 }
 
-let guest: { g: GuestKernel; initrd: string } | undefined;
+const guests = new Map<GuestKernelVersion, { g: GuestKernel; initrd: string }>();
 /** Check the host has everything (kernel, modules, busybox, qemu) and build the initramfs. */
-export function prepareGuest(): { kernel: string; release: string; initrd: string } {
+export function prepareGuest(version: GuestKernelVersion = DEFAULT_GUEST_KERNEL): { kernel: string; release: string; initrd: string; version: GuestKernelVersion } {
+  let guest = guests.get(version);
   if (!guest) {
-    const g = findGuestKernel();
+    const g = findGuestKernel(version);
     guest = { g, initrd: guestInitramfs(g) };
+    guests.set(version, guest);
   }
-  return { kernel: guest.g.kernel, release: guest.g.release, initrd: guest.initrd };
+  return { kernel: guest.g.kernel, release: guest.g.release, initrd: guest.initrd, version };
 }
 
 interface Boot {
@@ -186,7 +218,7 @@ interface Boot {
 }
 
 async function boot(words: string[], opts: BootOptions, image: Uint8Array | undefined, addr: number, task?: Record<string, Uint8Array>, disk?: Uint8Array): Promise<Boot> {
-  const { kernel, initrd } = prepareGuest();
+  const { kernel, initrd } = prepareGuest(opts.kernel);
   const dir = opts.keepDir ?? mkdtempSync(join(tmpdir(), 'hx-vm-'));
   const ramFile = join(dir, 'guest-ram.bin');
   const diskFile = disk ? join(dir, 'disk.img') : undefined;
@@ -256,6 +288,7 @@ export async function kernelCrash(opts: CrashOptions): Promise<CrashResult> {
     task['hx/lines'] = new TextEncoder().encode(opts.lines.join('\n') + '\n');
   }
   if (oops) words.push('panic_on_oops=0');
+  if (opts.capture) words.push('hx.capture=1');
   const b = await boot(words, opts, opts.fromImage, addr, task);
   try {
     if (!b.result.data.includes(`==CRASHING ${end}==`)) throw new VmBootError('guest did not reach the crash step', b.result.console);
@@ -263,7 +296,15 @@ export async function kernelCrash(opts: CrashOptions): Promise<CrashResult> {
     if (end === 'panic' && !c.includes('Kernel panic - not syncing')) throw new VmBootError('no kernel panic on the console', c);
     const oopsSeen = (c.match(/BUG: kernel NULL pointer dereference/g) ?? []).length;
     if (oopsSeen !== oops) throw new VmBootError(`expected ${oops} Oops(es) on the console, saw ${oopsSeen}`, c);
+    let captured: KernelFile[] | undefined;
+    try {
+      captured = opts.capture ? parseCapturedFiles(b.result.data) : undefined;
+    } catch (e) {
+      throw new VmBootError(`crash boot: ${(e as Error).message}`, c);
+    }
     return {
+      kernel: opts.kernel ?? DEFAULT_GUEST_KERNEL,
+      captured,
       region: cutRegion(b.ramFile, addr, p.memSize),
       serial: c,
       cmdline: b.append,
@@ -275,8 +316,23 @@ export async function kernelCrash(opts: CrashOptions): Promise<CrashResult> {
   }
 }
 
+type ReadFrames = Omit<KernelView, 'kernel' | 'regionAfter' | 'serial' | 'cmdline' | 'banner' | 'bootSeconds' | 'pstoreLog'>;
+
 /** Parse the frames the guest writes to ttyS1 in read mode. */
-export function parseReadFrames(data: string): Omit<KernelView, 'regionAfter' | 'serial' | 'cmdline' | 'banner' | 'bootSeconds' | 'pstoreLog'> {
+export function parseReadFrames(data: string): ReadFrames {
+  const { frames, done } = parseFrames(data);
+  if (!done) throw new Error('read boot output has no DONE frame');
+  return frames;
+}
+
+/** The ==FILE frames a crash boot with capture printed before ==CAPTURED==. */
+export function parseCapturedFiles(data: string): KernelFile[] {
+  const end = data.indexOf('==CAPTURED==\n');
+  if (end < 0) throw new Error('crash boot output has no CAPTURED frame');
+  return parseFrames(data.slice(0, end)).frames.files;
+}
+
+function parseFrames(data: string): { frames: ReadFrames; done: boolean } {
   const lines = data.split('\n');
   const files: KernelFile[] = [];
   const moduleParams: Record<string, string> = {};
@@ -320,8 +376,7 @@ export function parseReadFrames(data: string): Omit<KernelView, 'regionAfter' | 
     if (line === '==ERASED==') erased = true;
     if (line.startsWith('==DONE')) done = true;
   }
-  if (!done) throw new Error('read boot output has no DONE frame');
-  return { files, dmesg, moduleParams, mount, erased };
+  return { frames: { files, dmesg, moduleParams, mount, erased }, done };
 }
 
 export interface ReadOptions extends BootOptions {
@@ -349,6 +404,7 @@ export async function kernelRead(image: Uint8Array, params: RamoopsParams, opts:
   try {
     const frames = readBootFrames(b.result);
     return {
+      kernel: opts.kernel ?? DEFAULT_GUEST_KERNEL,
       ...frames,
       pstoreLog: frames.dmesg.split('\n').filter((l) => /pstore|ramoops|ECC|persistent_ram/i.test(l) && !/command line/i.test(l)),
       regionAfter: cutRegion(b.ramFile, addr, params.memSize),
@@ -406,7 +462,7 @@ export async function kernelBlkCrash(opts: BlkCrashOptions): Promise<CrashResult
     const c = b.result.console;
     const oopsSeen = (c.match(/BUG: kernel NULL pointer dereference/g) ?? []).length;
     if (oopsSeen !== oops) throw new VmBootError(`expected ${oops} Oops(es) on the console, saw ${oopsSeen}`, c);
-    return { region: new Uint8Array(readFileSync(b.diskFile ?? '')), serial: c, cmdline: b.append, banner: banner(c), bootSeconds: b.result.seconds };
+    return { kernel: opts.kernel ?? DEFAULT_GUEST_KERNEL, region: new Uint8Array(readFileSync(b.diskFile ?? '')), serial: c, cmdline: b.append, banner: banner(c), bootSeconds: b.result.seconds };
   } finally {
     cleanup(b, opts);
   }
@@ -420,6 +476,7 @@ export async function kernelBlkRead(disk: Uint8Array, blk: BlkParams, opts: Read
   try {
     const frames = readBootFrames(b.result);
     return {
+      kernel: opts.kernel ?? DEFAULT_GUEST_KERNEL,
       ...frames,
       pstoreLog: frames.dmesg.split('\n').filter((l) => /pstore/i.test(l) && !/command line/i.test(l)),
       regionAfter: new Uint8Array(readFileSync(b.diskFile ?? '')),

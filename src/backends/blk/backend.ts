@@ -41,6 +41,12 @@ export interface BlkBackendOptions {
    * kernel's delayed psz_cleaner work does (default false).
    */
   deferWrites?: boolean;
+  /**
+   * CONFIG_PSTORE_FTRACE of the reading kernel (default true): without it
+   * pstore_ftrace_combine_log is a stub that leaves the record empty, so
+   * psz_ftrace_read shows no ftrace file.
+   */
+  ftraceFrontend?: boolean;
 }
 
 /** Something the kernel would have logged (or silently skipped) while recovering or reading. */
@@ -98,6 +104,7 @@ export class BlkBackend implements PstoreBackend {
   private recovered = false;
   private onPanic = false;
   private inWorker = false;
+  private readonly ftraceFrontend: boolean;
   private kmsgWriteCnt = 0;
   private oopsCounter = 0;
   private panicCounter = 0;
@@ -114,6 +121,7 @@ export class BlkBackend implements PstoreBackend {
     this.arch = options.arch ?? BLK_ARCH_X86_64;
     this.panicWrite = options.panicWrite ?? false;
     this.deferWrites = options.deferWrites ?? false;
+    this.ftraceFrontend = options.ftraceFrontend ?? true;
     this.hdrSize = kmsgHeaderLayout(this.arch).size;
     this.kmsg = layout.kmsg.map(freshState);
     this.pmsg = layout.pmsg ? freshState(layout.pmsg) : null;
@@ -223,11 +231,11 @@ export class BlkBackend implements PstoreBackend {
       const st = this.kmsg[i];
       if (st.datalen === 0) continue;
       const rec = this.readKmsg(st, i);
-      if (rec === 'stop') return;
+      // A zero-sized record ends pstore_get_backend_records (the core stops there).
       if (rec) yield rec;
     }
     let ft: Uint8Array = new Uint8Array(0);
-    for (const st of this.ftrace) if (st.old && st.old.length) ft = combineFtraceLog(ft, st.old, this.arch);
+    if (this.ftraceFrontend) for (const st of this.ftrace) if (st.old && st.old.length) ft = combineFtraceLog(ft, st.old, this.arch);
     if (ft.length) yield this.plainRecord('ftrace', ft, this.ftrace.filter((s) => s.old).map((s) => zoneRef(s.zone)));
     for (const st of [this.pmsg, this.console]) {
       if (st?.old && st.old.length) yield this.plainRecord(st.zone.type, st.old, [zoneRef(st.zone)]);
@@ -238,7 +246,7 @@ export class BlkBackend implements PstoreBackend {
     return { type, id: 0, data, eccNotice: '', ecc: null, time: null, compressed: false, zones };
   }
 
-  private readKmsg(st: ZoneState, id: number): BackendRecord | null | 'stop' {
+  private readKmsg(st: ZoneState, id: number): BackendRecord | null {
     const z = st.zone;
     const h = decodeKmsgHeader(st.data, this.arch);
     if (h.magic !== PSTORE_KMSG_HEADER_MAGIC) {
@@ -253,9 +261,8 @@ export class BlkBackend implements PstoreBackend {
       return null;
     }
     if (size === 0 && h.compressed) {
-      // A zero-sized read ends pstore_get_backend_records: nothing after it shows.
+      // kmalloc(0) succeeds and the read returns 0: pstore_get_backend_records stops here.
       this.note(z, 'empty compressed dump: the kernel stops reading records here');
-      return 'stop';
     }
     const payload = st.data.subarray(this.hdrSize, this.hdrSize + size);
     let data: Uint8Array;

@@ -20,8 +20,12 @@ function skipSpaces(b: Uint8Array, i: number): number {
   return i;
 }
 
-/** A decimal conversion as the kernel's vsscanf reads it; null when no digits. */
-function scanNumber(b: Uint8Array, i: number, signed: boolean): { value: number; next: number } | null {
+/**
+ * A decimal conversion as the kernel's vsscanf reads it (simple_strntoull):
+ * digits accumulate modulo 2^64 without an overflow check, `-` negates
+ * (simple_strntoll). Returns the 64-bit two's-complement value; null when no digits.
+ */
+function scanNumber(b: Uint8Array, i: number, signed: boolean): { value: bigint; next: number } | null {
   i = skipSpaces(b, i);
   let neg = false;
   if (signed && b[i] === 0x2d) {
@@ -29,9 +33,28 @@ function scanNumber(b: Uint8Array, i: number, signed: boolean): { value: number;
     i++;
   }
   if (i >= b.length || !isDigit(b[i])) return null;
-  let v = 0;
-  while (i < b.length && isDigit(b[i])) v = v * 10 + (b[i++] - 0x30);
-  return { value: neg ? -v : v, next: i };
+  let v = 0n;
+  // Accumulate in chunks of 15 digits (exact in a double), wrapping to 64 bits.
+  while (i < b.length && isDigit(b[i])) {
+    let chunk = 0;
+    let scale = 1;
+    while (i < b.length && isDigit(b[i]) && scale < 1e15) {
+      chunk = chunk * 10 + (b[i++] - 0x30);
+      scale *= 10;
+    }
+    v = BigInt.asUintN(64, v * BigInt(scale) + BigInt(chunk));
+  }
+  return { value: BigInt.asIntN(64, neg ? -v : v), next: i };
+}
+
+/**
+ * The record time exactly as ramoops_read_kmsg_hdr leaves it: tv_sec the
+ * `%lld`, tv_nsec the `%lu` times 1000 in a 64-bit long, wrapping and not
+ * normalised (`.1234567` is 1234567000 ns). Values past ±2^53 lose precision
+ * as JavaScript numbers (headers with 13 or more digits after the dot).
+ */
+function kernelTime(sec: bigint, usec: bigint): RecordTime {
+  return { sec: Number(sec), nsec: Number(BigInt.asIntN(64, usec * 1000n)) };
 }
 
 /**
@@ -47,8 +70,11 @@ export function parseKmsgHeader(b: Uint8Array): KmsgHeader | null {
   const usec = scanNumber(b, sec.next + 1, false);
   if (!usec) return null;
   let i = usec.next;
-  const time = (): RecordTime => ({ sec: sec.value, nsec: usec.value * 1000 });
-  if (b[i] === 0x2d && i + 1 < b.length) {
+  const time = (): RecordTime => kernelTime(sec.value, usec.value);
+  // `%c` fails on a NUL (vsscanf stops at the end of the string); then the
+  // legacy format matches and the header ends before the '-'. Past the end of
+  // the old log the kernel reads whatever follows in its buffer: we take a NUL.
+  if (b[i] === 0x2d && i + 1 < b.length && b[i + 1] !== 0) {
     const type = b[i + 1];
     i = skipSpaces(b, i + 2);
     return { time: time(), compressed: type === 0x43 /* 'C' */, length: i };

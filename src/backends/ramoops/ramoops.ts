@@ -14,8 +14,18 @@ export const RAMOOPS_NAME = 'ramoops';
 export interface RamoopsZoneReport {
   zone: RamoopsZone;
   attach: PrzAttachResult;
-  /** dmesg zones: the record header was missing (the kernel zaps the zone and skips it). */
+  /**
+   * dmesg zones the kernel's read reaches whose record header is missing: it
+   * zaps the zone and skips it (ramoops_pstore_read).
+   */
   noKmsgHeader: boolean;
+  /**
+   * dmesg zone with a valid header and nothing after it: it reads as 0 bytes,
+   * and pstore_get_backend_records stops there.
+   */
+  emptyRecord: boolean;
+  /** The read ended at an earlier empty record: no file for this zone, no zap. */
+  unread: boolean;
 }
 
 /**
@@ -87,11 +97,26 @@ export class Ramoops implements PstoreBackend {
   /** Attach results for every zone, in layout order (computed once). */
   zoneReports(): RamoopsZoneReport[] {
     if (!this.reports) {
-      this.reports = this.layout.zones.map((zone) => {
+      const reports = this.layout.zones.map((zone): RamoopsZoneReport => {
         const attach = attachPrz(this.region.read(zone.offset, zone.size), przOptions(this.layout, zone, this.ftraceSig));
-        const noKmsgHeader = zone.type === 'dmesg' && attach.oldLog !== null && attach.oldLog.length > 0 && !parseKmsgHeader(attach.oldLog);
-        return { zone, attach, noKmsgHeader };
+        const log = zone.type === 'dmesg' && attach.oldLog && attach.oldLog.length ? attach.oldLog : null;
+        const hdr = log ? parseKmsgHeader(log) : null;
+        return { zone, attach, noKmsgHeader: Boolean(log && !hdr), emptyRecord: Boolean(log && hdr && hdr.length === log.length), unread: false };
       });
+      // ramoops_pstore_read order: dmesg zones, then console, pmsg, ftrace (all after any dmesg zone).
+      const stop = reports
+        .filter((r) => r.zone.type === 'dmesg')
+        .sort((a, b) => a.zone.index - b.zone.index)
+        .find((r) => r.emptyRecord);
+      if (stop) {
+        for (const r of reports) {
+          if (r.zone.type !== 'dmesg' || r.zone.index > stop.zone.index) {
+            r.unread = true;
+            r.noKmsgHeader = false;
+          }
+        }
+      }
+      this.reports = reports;
     }
     return this.reports;
   }

@@ -41,6 +41,10 @@ export interface ZoneCheck {
   bad_block_list: number[];
   /** dmesg zone with data but no `====sec.usec` header (the kernel skips it); blk: no kmsg header magic. */
   no_record_header: boolean;
+  /** The zone's record reads as 0 bytes (header only): Linux's enumeration of records stops here. */
+  read_stops_here?: boolean;
+  /** Linux's enumeration stopped at an earlier zone: no file for this one (and no zap). */
+  unread?: boolean;
   /** pstore/blk kmsg zones: the dump header (reason, counter, time, compressed). */
   dump?: { reason: string; counter: number; time: number; nsec: number; compressed: boolean } | null;
 }
@@ -80,7 +84,16 @@ export function zoneCheck(r: RamoopsZoneReport): ZoneCheck {
     bad_blocks: a.ecc?.badBlocks ?? 0,
     bad_block_list: badList,
     no_record_header: r.noKmsgHeader,
+    read_stops_here: r.emptyRecord,
+    unread: r.unread,
   };
+}
+
+function zoneStateLabel(z: ZoneCheck): string {
+  if (z.no_record_header) return `${z.state} (no header)`;
+  if (z.read_stops_here) return `${z.state} (empty record: read stops)`;
+  if (z.unread) return `${z.state} (not read)`;
+  return z.state;
 }
 
 export function checkReport(reports: RamoopsZoneReport[]): CheckReport {
@@ -168,7 +181,7 @@ export function checkCommand(imagePath: string, flags: CheckFlags, io: CliIo): n
             hex(z.offset),
             hex(z.size),
             z.signature,
-            z.no_record_header ? `${z.state} (no header)` : z.state,
+            zoneStateLabel(z),
             String(z.start),
             `${z.used}/${z.capacity}`,
             z.header_ecc,
@@ -178,6 +191,8 @@ export function checkCommand(imagePath: string, flags: CheckFlags, io: CliIo): n
           [5, 6, 8],
         ),
       );
+      const stop = report.zones.find((z) => z.read_stops_here);
+      if (stop) io.stdout(`${stop.label}: record header and no data: Linux reads it as 0 bytes and shows no record from here on (${report.zones.filter((z) => z.unread && z.used > 0).length} zones with data not shown)\n`);
       const ecc = image.layout.params.ecc;
       io.stdout(
         ecc

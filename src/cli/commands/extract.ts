@@ -9,7 +9,7 @@ import type { Command } from 'commander';
 import type { PstoreFile, RecordTime } from '../../core/record.js';
 import { PstoreError, UsageError } from '../../errors.js';
 import { describeFsError } from '../../node/fileRegion.js';
-import { setExactFileTime } from '../exactTime.js';
+import { setExactFileTime, settableFileTime } from '../exactTime.js';
 import { noRecordsMessage } from '../format.js';
 import type { CliIo } from '../io.js';
 import { addAutoOption, addLayoutOptions, addReadOptions, openPstoreImage, type LayoutFlags, type ReadFlags } from '../layoutOptions.js';
@@ -25,7 +25,8 @@ export interface ExtractFlags extends LayoutFlags, ReadFlags {
  * record times (sec.usec) then land exactly.
  */
 export function utimesSeconds(t: RecordTime): number {
-  return t.sec + (t.nsec + 500) / 1e9;
+  // Never past the last microsecond of the second: the seconds must stay.
+  return t.sec + Math.min(t.nsec + 500, 999_999_000) / 1e9;
 }
 
 function fsTry<T>(action: string, path: string, fn: () => T): T {
@@ -67,10 +68,11 @@ export function writePstoreFile(dir: string, file: PstoreFile, now: Date): strin
       closeSync(fd);
     }
     fsTry('chmod', tmp, () => chmodSync(tmp, 0o444));
-    const when = file.mtime ? utimesSeconds(file.mtime) : now.getTime() / 1000;
+    const mtime = file.mtime ? settableFileTime(file.mtime) : null;
+    const when = mtime ? utimesSeconds(mtime) : now.getTime() / 1000;
     fsTry('set the time of', tmp, () => utimesSync(tmp, when, when));
     // Sub-microsecond record times (pstore/blk keeps nanoseconds) need utimensat.
-    if (file.mtime && file.mtime.nsec % 1000) setExactFileTime(tmp, file.mtime);
+    if (mtime && mtime.nsec % 1000) setExactFileTime(tmp, mtime);
     fsTry('rename into', target, () => renameSync(tmp, target));
   } catch (e) {
     rmSync(tmp, { force: true });

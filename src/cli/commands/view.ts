@@ -11,7 +11,7 @@ import type { AddressInfo } from 'node:net';
 import { basename, dirname, extname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Option, type Command } from 'commander';
-import { RamoopsImage } from '../../api/ramoopsImage.js';
+import { openImage } from '../../api/openImage.js';
 import type { RamoopsParams } from '../../backends/ramoops/layout.js';
 import type { CompressorName } from '../../core/compress/types.js';
 import { PstoreError, UsageError } from '../../errors.js';
@@ -92,11 +92,11 @@ const CSP = [
   "frame-ancestors 'none'",
 ].join('; ');
 
-/** dist/viewer from dist/cli/commands (built) or src/cli/commands (tsx). */
+/** dist/viewer from dist/cli/commands (built), dist/bin (the bundled CLI) or src/cli/commands (tsx). */
 export function findViewerDir(): string | null {
   const here = dirname(fileURLToPath(import.meta.url));
   // From src/cli/commands, ../../viewer is the page's source: a built page has assets/.
-  for (const dir of [resolve(here, '../../viewer'), resolve(here, '../../../dist/viewer')]) {
+  for (const dir of [resolve(here, '../../viewer'), resolve(here, '../viewer'), resolve(here, '../../../dist/viewer')]) {
     if (existsSync(join(dir, 'index.html')) && existsSync(join(dir, 'assets'))) return dir;
   }
   return null;
@@ -149,7 +149,7 @@ function prepareImage(imagePath: string, given: ViewFlags, io: CliIo): { bytes: 
     if (choice) {
       // A bad layout is shown on the page (where it can be fixed); say so here too.
       try {
-        new RamoopsImage(new MemoryRegion(bytes), choice);
+        openImage(new MemoryRegion(bytes), { backend: 'ramoops', ...choice }, imagePath);
       } catch (e) {
         if (!(e instanceof PstoreError)) throw e;
         io.stderr(`pstore: warning: ${e.message} (the page shows this; fix the layout there)\n`);
