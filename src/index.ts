@@ -92,3 +92,14 @@ export { getCompressor, compressorNames, decompressAny, initZstd, type Compresso
 export * from './frontends/index.js';
 export { repairPrz, type PrzRepair, type ZonePatch } from './zone/repair.js';
 export { planRepair, type RepairPlan } from './api/repair.js';
+export { EfiImage, type EfiImageOptions, type EfiStoreHealth } from './api/efiImage.js';
+export { EfiBackend, PSTORE_EFI_ATTRIBUTES, type EfiRecord, type EfiReadNote } from './backends/efi/backend.js';
+export { efiPstoreProfile, parseDumpName, dumpVariableName, genericId, type DumpName, type EfiPstoreProfile } from './backends/efi/dumpName.js';
+export { decodeFvHeader, type FirmwareVolumeHeader } from './backends/efi/firmwareVolume.js';
+export { LINUX_EFI_CRASH_GUID, guidText, guidBytes } from './backends/efi/guid.js';
+export { locateStore, type LocatedStore } from './backends/efi/locate.js';
+export { RuntimeVariableServices, type EfiStatus } from './backends/efi/runtimeServices.js';
+export { VariableStore, type StoreVariable, type VariableStoreHeader } from './backends/efi/variableStore.js';
+export { variableState, type VariableState, type VariableHeader } from './backends/efi/variable.js';
+export { storeMap, looksLikeEfiStore, type EfiStoreMap, type EfiVariableEntry } from './backends/efi/storeMap.js';
+export { createEfiStore, dumpToEfiImage, openEfiForWrite, removeEfiRecord, type CreateEfiStoreOptions, type EfiDumpOptions, type EfiDumpSummary } from './api/efiWrite.js';

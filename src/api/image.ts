@@ -16,7 +16,7 @@ import type { PstoreFile } from '../core/record.js';
 import { DecompressError, NotFoundError } from '../errors.js';
 import type { Region } from '../region/region.js';
 
-export type PstoreImageKind = 'ramoops' | 'blk';
+export type PstoreImageKind = 'ramoops' | 'blk' | 'efi';
 
 export interface PstoreImage {
   readonly kind: PstoreImageKind;
@@ -45,7 +45,7 @@ export function findFile(files: readonly PstoreFile[], name: string): PstoreFile
 /** `rm /sys/fs/pstore/NAME`: the backend erases the record's zone (any image kind). */
 export function removeNamedRecord(image: PstoreImage & { readonly backend: PstoreBackend }, name: string): void {
   const file = findFile(image.files(), name);
-  image.backend.erase(file.type, file.id);
+  image.backend.erase(file.type, file.id, file.record.idText);
   image.invalidate();
 }
 

@@ -4,6 +4,7 @@
  * scans the bytes and opens the region the scan trusts most.
  */
 import { BlkImage, type BlkImageOptions } from './blkImage.js';
+import { EfiImage, type EfiImageOptions } from './efiImage.js';
 import type { FileViewOptions } from './image.js';
 import { RamoopsImage, type RamoopsImageOptions } from './ramoopsImage.js';
 import { LayoutError, PstoreError, UsageError } from '../errors.js';
@@ -12,11 +13,11 @@ import { chooseLayout, type ChosenLayout } from '../scan/chooseLayout.js';
 import { scanDump, type ScanResult } from '../scan/scanDump.js';
 
 /** Every image kind the opener knows; discriminate on `image.kind`. */
-export type AnyPstoreImage = RamoopsImage | BlkImage;
+export type AnyPstoreImage = RamoopsImage | BlkImage | EfiImage;
 export type ImageBackend = AnyPstoreImage['kind'];
 
 /** Options of an explicit layout: the backend and that image kind's options. */
-export type ExplicitImageOptions = ({ backend?: 'ramoops' } & RamoopsImageOptions) | ({ backend: 'blk' } & BlkImageOptions);
+export type ExplicitImageOptions = ({ backend?: 'ramoops' } & RamoopsImageOptions) | ({ backend: 'blk' } & BlkImageOptions) | ({ backend: 'efi' } & EfiImageOptions);
 
 /** Infer the layout from the bytes (read-only). */
 export interface AutoImageOptions extends FileViewOptions {
@@ -43,6 +44,10 @@ export interface OpenedPstoreImage {
 const OPENERS: { [K in ImageBackend]: (source: Region, options: Extract<ExplicitImageOptions, { backend?: K }>, name: string) => OpenedPstoreImage } = {
   ramoops: openRamoops,
   blk: openBlk,
+  efi: (source, opts, name) => {
+    if (source.size === 0) throw new PstoreError(`'${name}' is empty: not an EFI variable store`);
+    return { image: new EfiImage(source, opts), warnings: [], inferred: null };
+  },
 };
 
 function openRamoops(source: Region, opts: RamoopsImageOptions, name: string): OpenedPstoreImage {
@@ -77,7 +82,11 @@ export function openImage(source: Region, options: OpenImageOptions = {}, name =
     const { compress, symbols, ftraceWalk } = options;
     const view = { compress, symbols, ftraceWalk, ...(options.kernel !== undefined ? { kernel: options.kernel } : {}) };
     const opened =
-      chosen.backend === 'blk' ? openBlk(source, { ...chosen.options, ...view }, name) : openRamoops(source, { ...chosen.options, ...view }, name);
+      chosen.backend === 'blk'
+        ? openBlk(source, { ...chosen.options, ...view }, name)
+        : chosen.backend === 'efi'
+          ? OPENERS.efi(source, { backend: 'efi', ...chosen.options, compress: view.compress, ...(view.kernel !== undefined ? { kernel: view.kernel } : {}) }, name)
+          : openRamoops(source, { ...chosen.options, ...view }, name);
     return { ...opened, inferred: chosen };
   }
   const backend = options.backend ?? 'ramoops';

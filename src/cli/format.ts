@@ -1,6 +1,7 @@
 /** Text formatting shared by the commands: times, tables, escaped bytes. */
 import type { RecordTime } from '../core/record.js';
 import type { BlkImage } from '../api/blkImage.js';
+import type { EfiImage } from '../api/efiImage.js';
 import type { RamoopsImage } from '../api/ramoopsImage.js';
 
 const pad = (n: number, w = 2): string => String(n).padStart(w, '0');
@@ -109,13 +110,17 @@ export function isPlainText(bytes: Uint8Array): boolean {
  * "no records", and why when the layout looks wrong: most zones carry no
  * valid header where these flags put them.
  */
-export function noRecordsMessage(image: RamoopsImage | BlkImage): string {
+export function noRecordsMessage(image: RamoopsImage | BlkImage | EfiImage): string {
   if (image.kind === 'ramoops') {
     const zones = image.zones();
     const bad = zones.filter((r) => r.attach.state === 'no-signature' || r.attach.state === 'invalid').length;
     if (bad * 2 > zones.length) {
       return `pstore: no records: ${bad} of ${zones.length} zones have no valid ramoops header where this layout puts them — wrong layout flags? Try --auto or 'pstore scan IMAGE'\n`;
     }
+  }
+  if (image.kind === 'efi') {
+    const stop = image.backend.readNotes[0];
+    if (stop) return `pstore: no records: ${stop.message}${stop.offset >= 0 ? ` (variable at 0x${(stop.offset + image.fileOffset).toString(16)})` : ''}\n`;
   }
   return 'pstore: no records\n';
 }

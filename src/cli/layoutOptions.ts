@@ -8,6 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { Option, type Command } from 'commander';
 import type { BlkImageOptions } from '../api/blkImage.js';
+import type { EfiImageOptions } from '../api/efiImage.js';
 import type { ExplicitImageOptions } from '../api/openImage.js';
 import type { RamoopsImageOptions } from '../api/ramoopsImage.js';
 import type { BlkModuleParams } from '../backends/blk/layout.js';
@@ -22,6 +23,7 @@ import { describeFsError } from '../node/fileRegion.js';
 import { openImagePath, type OpenedPstoreFile } from '../node/openImagePath.js';
 import { scanFile } from '../node/scanFile.js';
 import { chooseLayout } from '../scan/chooseLayout.js';
+import type { EfiScanRegion } from '../scan/efiStores.js';
 import type { BlkScanRegion, ScanRegion } from '../scan/index.js';
 import { hex } from './format.js';
 
@@ -75,9 +77,12 @@ const FLAG_TO_PARAM = [
 /** Adds the layout flags to a command. `withAddress` adds --mem-address (layout output). */
 export function addLayoutOptions(cmd: Command, withAddress = false): Command {
   const opts: Option[] = [
-    new Option('--backend <kind>', "ramoops (persistent RAM, default) or blk (pstore/blk zones on a disk or flash image; default blk when --params has only a pstore_blk section)").choices(['ramoops', 'blk']),
+    new Option(
+      '--backend <kind>',
+      "ramoops (persistent RAM, default), blk (pstore/blk zones on a disk or flash image; default blk when --params has only a pstore_blk section) or efi (efi-pstore variables in a UEFI variable store: OVMF_VARS.fd, libvirt NVRAM, a flash dump)",
+    ).choices(['ramoops', 'blk', 'efi']),
     new Option('--mem-size <size>', 'region size (blk: device size in bytes) (default: file size minus --offset)'),
-    new Option('--record-size <size>', 'dmesg record size (default 4K; ramoops only)'),
+    new Option('--record-size <size>', 'dmesg record size (default 4K; efi: efi_pstore.record_size of 6.3+, default and minimum 1024)'),
     new Option('--kmsg-size <KiB>', 'blk: kmsg_size, one dump zone, in KiB (default 64; 0 off)'),
     new Option('--console-size <size>', 'console zone size (default 4K; blk: KiB, default 64, 0 off)'),
     new Option('--ftrace-size <size>', 'ftrace area size (default 4K; blk: KiB, default 64, 0 off)'),
@@ -212,9 +217,9 @@ function loadSymbols(path: string | undefined): SymbolMap | null {
  * Which backend the flags name: `--backend`, else blk when the params file
  * has a `pstore_blk` section and no `ramoops` one, else ramoops.
  */
-export function resolveBackend(flags: LayoutFlags): 'ramoops' | 'blk' {
+export function resolveBackend(flags: LayoutFlags): 'ramoops' | 'blk' | 'efi' {
   if (flags.backend !== undefined) {
-    if (flags.backend !== 'ramoops' && flags.backend !== 'blk') throw new UsageError(`--backend: '${flags.backend}' is not ramoops or blk`);
+    if (flags.backend !== 'ramoops' && flags.backend !== 'blk' && flags.backend !== 'efi') throw new UsageError(`--backend: '${flags.backend}' is not ramoops, blk or efi`);
     return flags.backend;
   }
   if (!flags.params) return 'ramoops';
@@ -312,9 +317,42 @@ export function blkImageOptions(flags: LayoutFlags & ReadFlags): BlkImageOptions
   };
 }
 
+/** Zone size flags shared by both backends' layouts (ramoops and pstore/blk). */
+const ZONE_SIZE_FLAGS = [
+  ['consoleSize', '--console-size'],
+  ['ftraceSize', '--ftrace-size'],
+  ['pmsgSize', '--pmsg-size'],
+  ['ecc', '--ecc'],
+  ['maxReason', '--max-reason'],
+  ['ftraceCpus', '--ftrace-cpus'],
+] as const satisfies ReadonlyArray<readonly [keyof LayoutFlags, string]>;
+
+/** Flags that describe zone layouts: meaningless for a variable store. */
+const EFI_FOREIGN = [
+  ['memSize', '--mem-size'],
+  ...ZONE_SIZE_FLAGS,
+  ['kmsgSize', '--kmsg-size'],
+  ['params', '--params'],
+  ['arch', '--arch'],
+  ['memAddress', '--mem-address'],
+] as const satisfies ReadonlyArray<readonly [keyof LayoutFlags, string]>;
+
+/** EfiImage options for a command's flags (`--backend efi`): the store's place and the reading kernel. */
+export function efiImageOptions(flags: LayoutFlags & ReadFlags): EfiImageOptions {
+  const given = EFI_FOREIGN.filter(([k]) => flags[k] !== undefined).map(([, name]) => name);
+  if (given.length) throw new UsageError(`${given.join(', ')}: not an efi-pstore setting (a variable store has no zone layout; --backend efi takes --offset, --kernel and --record-size)`);
+  return {
+    kernel: flags.kernel,
+    offset: flags.offset !== undefined ? parseSize(flags.offset, '--offset') : 0,
+    recordSize: flags.recordSize !== undefined ? parseSize(flags.recordSize, '--record-size') : undefined,
+    compress: flags.compress ?? 'auto',
+  };
+}
+
 /** RamoopsImage options for a command's flags. */
 export function imageOptions(flags: LayoutFlags & ReadFlags): RamoopsImageOptions {
-  if (resolveBackend(flags) === 'blk') throw new UsageError('this command does not handle pstore/blk images (--backend blk) yet');
+  const backend = resolveBackend(flags);
+  if (backend !== 'ramoops') throw new UsageError(`this command does not handle ${backend === 'blk' ? 'pstore/blk images (--backend blk)' : 'EFI variable stores (--backend efi)'} yet`);
   const r = resolveLayout(flags);
   return {
     params: r.params,
@@ -330,7 +368,10 @@ export function imageOptions(flags: LayoutFlags & ReadFlags): RamoopsImageOption
 
 /** The explicit layout the flags describe, as openImage takes it. */
 export function explicitImageOptions(flags: LayoutFlags & ReadFlags): ExplicitImageOptions {
-  return resolveBackend(flags) === 'blk' ? { backend: 'blk', ...blkImageOptions(flags) } : { backend: 'ramoops', ...imageOptions(flags) };
+  const backend = resolveBackend(flags);
+  if (backend === 'blk') return { backend: 'blk', ...blkImageOptions(flags) };
+  if (backend === 'efi') return { backend: 'efi', ...efiImageOptions(flags) };
+  return { backend: 'ramoops', ...imageOptions(flags) };
 }
 
 /**
@@ -364,12 +405,7 @@ const AUTO_CONFLICTS = [
   ['offset', '--offset'],
   ['memSize', '--mem-size'],
   ['recordSize', '--record-size'],
-  ['consoleSize', '--console-size'],
-  ['ftraceSize', '--ftrace-size'],
-  ['pmsgSize', '--pmsg-size'],
-  ['ecc', '--ecc'],
-  ['maxReason', '--max-reason'],
-  ['ftraceCpus', '--ftrace-cpus'],
+  ...ZONE_SIZE_FLAGS,
   ['arch', '--arch'],
   ['kmsgSize', '--kmsg-size'],
 ] as const satisfies ReadonlyArray<readonly [keyof LayoutFlags, string]>;
@@ -379,7 +415,7 @@ export function addAutoOption(cmd: Command): Command {
   return cmd.addOption(
     new Option(
       '--auto',
-      "infer the layout (ramoops: offset, sizes, ECC, kernel, ftrace CPUs; or a pstore/blk device: offset, device and zone sizes) by scanning the file as `pstore scan` does, and say what was inferred; no other layout flag but --kernel and --frontends, which override the inferred kernel profile (e.g. debian-6.1, which a scan cannot tell from 6.1: an empty console/pmsg/ftrace zone looks the same whether or not the frontend was built)",
+      "infer the layout (ramoops: offset, sizes, ECC, kernel, ftrace CPUs; a pstore/blk device: offset, device and zone sizes; an EFI variable store: its offset) by scanning the file as `pstore scan` does, and say what was inferred; no other layout flag but --kernel and --frontends, which override the inferred kernel profile (e.g. debian-6.1, which a scan cannot tell from 6.1: an empty console/pmsg/ftrace zone looks the same whether or not the frontend was built)",
     ).helpGroup(LAYOUT_GROUP),
   );
 }
@@ -445,8 +481,8 @@ export function formatLayoutFlags(flags: LayoutFlags): string {
 }
 
 export interface AutoLayout {
-  /** A ramoops region or a pstore/blk device (`region.backend`). */
-  region: ScanRegion | BlkScanRegion;
+  /** A ramoops region, a pstore/blk device or an EFI variable store (`region.backend`). */
+  region: ScanRegion | BlkScanRegion | EfiScanRegion;
   /** The flags the command then runs with: the inferred layout as explicit flags, plus its other flags. */
   flags: LayoutFlags;
   /** One line for stderr (no prefix, no newline): what was inferred and the equivalent flags. */
@@ -464,9 +500,9 @@ export interface AutoLayout {
 export function autoLayout<F extends LayoutFlags>(
   path: string,
   flags: F,
-  options: { backends?: ReadonlyArray<'ramoops' | 'blk'> } = {},
+  options: { backends?: ReadonlyArray<'ramoops' | 'blk' | 'efi'> } = {},
 ): AutoLayout & { flags: F } {
-  const backends = options.backends ?? ['ramoops', 'blk'];
+  const backends = options.backends ?? ['ramoops', 'blk', 'efi'];
   const given = AUTO_CONFLICTS.filter(([k]) => flags[k] !== undefined).map(([, name]) => name);
   if (given.length) {
     throw new UsageError(`--auto infers the layout: drop ${given.join(', ')} (or drop --auto); only --kernel and --frontends may be given with --auto, to override the inferred kernel profile`);
@@ -480,9 +516,18 @@ export function autoLayout<F extends LayoutFlags>(
   }
   const chosen = chooseLayout(scan, { backends, dumpName: path });
   const best = chosen.region;
-  const kernel = flags.kernel !== undefined && flags.kernel !== best.kernel ? `kernel ${flags.kernel} (--kernel; inferred ${best.kernel})` : `kernel ${best.kernel}`;
   const others = chosen.others;
   const tail = others > 0 ? `; ${others} other region${others === 1 ? '' : 's'} found (pstore scan lists them)` : '';
+  if (best.backend === 'efi') {
+    const layout: LayoutFlags = { backend: 'efi', offset: hex(best.offset) };
+    if (flags.kernel !== undefined) layout.kernel = flags.kernel;
+    const message =
+      `--auto: EFI variable store at offset ${hex(best.offset)} (confidence ${best.confidence.toFixed(2)}): ` +
+      `${best.kind === 'firmware-volume' ? 'firmware volume' : 'bare store'} of ${hex(best.length)} bytes, ${best.variables} variables, ${best.pstoreVariables} efi-pstore; same as: ${formatLayoutFlags(layout)}` +
+      tail;
+    return { region: best, flags: { ...flags, ...layout, auto: undefined }, message };
+  }
+  const kernel = flags.kernel !== undefined && flags.kernel !== best.kernel ? `kernel ${flags.kernel} (--kernel; inferred ${best.kernel})` : `kernel ${best.kernel}`;
   let layout: LayoutFlags;
   let message: string;
   if (best.backend === 'blk') {

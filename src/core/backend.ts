@@ -54,6 +54,6 @@ export interface PstoreBackend {
   write(record: WriteRecord): boolean;
   /** pmsg: bytes from user space, unchanged. */
   writeUser?(record: WriteRecord): boolean;
-  /** Erase one record, as `rm /sys/fs/pstore/NAME` does. */
-  erase(type: PstoreType, id: number): void;
+  /** Erase one record, as `rm /sys/fs/pstore/NAME` does (`idText`: the record's exact id when it has one). */
+  erase(type: PstoreType, id: number, idText?: string): void;
 }

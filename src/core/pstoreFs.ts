@@ -47,7 +47,7 @@ export function pstoreFiles(backend: PstoreBackend, options: PstoreFsOptions): P
     // psi->read() returned size <= 0 ("no more records"); the size excludes
     // the ECC notice, so a header-only dmesg record ends the list even with ECC.
     if (record.data.length === 0) break;
-    const key = `${record.type}/${record.id}`;
+    const key = `${record.type}/${record.idText ?? record.id}`;
     if (seen.has(key)) continue;
     seen.add(key);
     files.push(recordToFile(backend.name, record, options));
@@ -93,7 +93,7 @@ export function recordToFile(backendName: string, record: BackendRecord, options
     content = concat(record.data, notice);
   }
   return {
-    name: pstoreFileName(record.type, backendName, record.id, stillCompressed),
+    name: pstoreFileName(record.type, backendName, record.idText ?? record.id, stillCompressed),
     type: record.type,
     id: record.id,
     backend: backendName,

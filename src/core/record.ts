@@ -33,6 +33,8 @@ export interface EccStatus {
 export interface BackendRecord {
   type: PstoreType;
   id: number;
+  /** The id in decimal when it can exceed 2^53 (efi-pstore ids are u64); names and duplicate checks use it. */
+  idText?: string;
   /** Record payload as stored: compressed bytes when `compressed`. Excludes the ECC notice. */
   data: Uint8Array;
   /** The backend's ECC notice, appended to the file after (de)compression; '' without ECC. */
@@ -75,6 +77,6 @@ export interface PstoreFile {
 }
 
 /** `<type>-<backend>-<id>[.enc.z]` as fs/pstore/inode.c names files. */
-export function pstoreFileName(type: PstoreType, backend: string, id: number, stillCompressed: boolean): string {
+export function pstoreFileName(type: PstoreType, backend: string, id: number | string, stillCompressed: boolean): string {
   return `${type}-${backend}-${id}${stillCompressed ? '.enc.z' : ''}`;
 }

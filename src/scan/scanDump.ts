@@ -4,8 +4,10 @@ import { RamoopsImage } from '../api/ramoopsImage.js';
 import { PstoreError } from '../errors.js';
 import { MemoryRegion, type Region } from '../region/region.js';
 import { inferRegions, type InferredRegion } from './infer.js';
+import { inferEfiStores, type EfiScanRegion } from './efiStores.js';
 import { inferBlkRegions, type BlkInferredRegion } from './inferBlk.js';
 import { OverlayRegion } from './overlayRegion.js';
+import { shellQuote } from './shellQuote.js';
 import { SignatureFinder, type BlkZoneCandidate, type FinderStats, type ZoneCandidate } from './signature.js';
 
 export interface ScanRegion extends InferredRegion {
@@ -32,6 +34,8 @@ export interface ScanResult {
   regions: ScanRegion[];
   /** Every pstore/blk device found, by offset. */
   blkRegions: BlkScanRegion[];
+  /** Every EDK2 variable store found (efi-pstore), by offset. */
+  efiRegions: EfiScanRegion[];
   /** Every header-like word that passed start <= size (most are noise). */
   candidates: ZoneCandidate[];
   /** pstore/zone header candidates (kmsg ones not yet checked for their magic). */
@@ -53,9 +57,6 @@ export const AUTO_MIN_CONFIDENCE = 0.4;
 
 const hex = (n: number): string => `0x${n.toString(16)}`;
 
-function shellQuote(s: string): string {
-  return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
-}
 
 /** Options that make RamoopsImage read an inferred region. */
 export function regionImageOptions(r: InferredRegion): RamoopsImageOptions {
@@ -167,7 +168,8 @@ export function analyseCandidates(dump: Region, finder: SignatureFinder, dumpNam
       extractCommand: blkExtractCommand(r, dumpName),
     }),
   );
-  return { size: dump.size, regions, blkRegions, candidates, blkCandidates: finder.blkCandidates, stats: finder.stats };
+  const efiRegions = inferEfiStores(dump, finder.efi.candidates, dumpName);
+  return { size: dump.size, regions, blkRegions, efiRegions, candidates, blkCandidates: finder.blkCandidates, stats: finder.stats };
 }
 
 /** Plain Uint8Array view (a Buffer's slice() is a view, MemoryRegion's reads must be copies). */

@@ -1,6 +1,7 @@
 import { PSZ_MAX_TOTAL_SIZE, PSZ_SIG, type BlkZoneType } from '../backends/blk/layout.js';
 import { PERSISTENT_RAM_SIG } from '../zone/persistentRamZone.js';
 import { PRZ_HEADER_SIZE } from '../zone/eccLayout.js';
+import { EfiSignatureFinder } from './efiSignature.js';
 
 /**
  * A persistent RAM zone header found in a dump: `{sig, start, size}` whose
@@ -78,6 +79,8 @@ export class SignatureFinder {
   /** pstore/blk zone headers (same pass: their signatures share the 0x43 byte). */
   readonly blkCandidates: BlkZoneCandidate[] = [];
   readonly stats: FinderStats = { bytes: 0, signatures: 0, dropped: 0, blkDropped: 0 };
+  /** EFI variable stores (firmware volume and store signatures), found in the same pass. */
+  readonly efi = new EfiSignatureFinder();
   private tail: Uint8Array = new Uint8Array(0);
 
   constructor(
@@ -86,6 +89,7 @@ export class SignatureFinder {
   ) {}
 
   push(chunk: Uint8Array): void {
+    this.efi.push(chunk);
     const chunkBase = this.stats.bytes;
     this.stats.bytes += chunk.length;
     let tail = this.tail;
@@ -114,6 +118,7 @@ export class SignatureFinder {
   /** Candidates sorted by offset. Headers cut off by the end of the dump are not reported. */
   finish(): ZoneCandidate[] {
     this.tail = new Uint8Array(0);
+    this.efi.finish();
     this.candidates.sort((a, b) => a.offset - b.offset || Number(b.littleEndian) - Number(a.littleEndian));
     this.blkCandidates.sort((a, b) => a.offset - b.offset || Number(b.littleEndian) - Number(a.littleEndian));
     return this.candidates;

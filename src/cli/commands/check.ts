@@ -10,6 +10,7 @@ import { kmsgDumpReasonStr } from '../../backends/blk/zoneFormat.js';
 import { BlockHealth } from '../../zone/persistentRamZone.js';
 import { planRepair, type RepairPlan } from '../../api/repair.js';
 import { writePatchesAtomically } from '../atomicPatch.js';
+import { efiCheck } from './checkEfi.js';
 import { hex, table } from '../format.js';
 import type { CliIo } from '../io.js';
 import { addAutoOption, addLayoutOptions, openPstoreImage, type LayoutFlags } from '../layoutOptions.js';
@@ -169,6 +170,10 @@ export function checkCommand(imagePath: string, flags: CheckFlags, io: CliIo): n
       if (flags.repair) io.stderr('pstore: --repair: pstore/blk zones carry no ECC: nothing can be repaired\n');
       return blkCheck(image, flags, io);
     }
+    if (image.kind === 'efi') {
+      if (flags.repair) io.stderr('pstore: --repair: a variable store carries no ECC: nothing can be repaired\n');
+      return efiCheck(image, Boolean(flags.json), io);
+    }
     const report = checkReport(image.zones());
     if (flags.json) {
       io.stdout(JSON.stringify(report, null, 2) + '\n');
@@ -245,7 +250,7 @@ function repairCommand(imagePath: string, ecc: number, base: number, plan: Repai
 export function registerCheck(program: Command, io: CliIo, done: (code: number) => void): void {
   const cmd = program
     .command('check')
-    .description('verify every zone: signature, ring state, ECC (exit 1 when data is unrecoverable; blk: when recovery fails)')
+    .description('verify every zone: signature, ring state, ECC (exit 1 when data is unrecoverable; blk: when recovery fails; efi: the variable store health, exit 1 when damaged)')
     .argument('<image>', 'ramoops region, RAM dump (with --offset), or pstore/blk device image (--backend blk)')
     .option('--json', 'JSON report {zones: [...], corrected, bad_blocks, ok}')
     .option('--repair', 'write the ECC corrections back (data and header, with fresh parity); unrecoverable blocks stay as they are; a file is replaced atomically');

@@ -7,6 +7,8 @@
  */
 import { Option, type Command } from 'commander';
 import { dumpToBlkImage, type BlkWriteOptions } from '../../api/blkWrite.js';
+import { EfiImage, type EfiImageOptions } from '../../api/efiImage.js';
+import { dumpToEfiImage } from '../../api/efiWrite.js';
 import { dumpToImage, type DumpOptions, type WriteImageOptions } from '../../api/writeImage.js';
 import { kernelProfile } from '../../backends/ramoops/kernelProfile.js';
 import { parseSize } from '../../backends/ramoops/params.js';
@@ -178,18 +180,46 @@ export function dumpBlkRegion(region: Region, options: BlkWriteOptions, plan: Du
   return { dumped: summary.dumped, skipped: summary.skipped, notWritten: summary.notWritten, maxReason: w.image.layout.maxReason, records, formatted: [] };
 }
 
+/** Runs the dumps on an EFI variable store: one variable per dump part, as efi-pstore writes them. */
+export function dumpEfiRegion(region: Region, options: EfiImageOptions, plan: DumpPlan): DumpReport {
+  const image = new EfiImage(region, options);
+  const summary = dumpToEfiImage(image, plan);
+  const files = image.files();
+  const records = summary.written.map((variable): DumpedRecord => {
+    const f = files.find((x) => x.record.zones[0]?.label === variable);
+    const text = f ? new TextDecoder('latin1').decode(f.content.subarray(0, 64)) : '';
+    return {
+      name: f?.name ?? variable,
+      zone: `variable ${variable}`,
+      offset: (f?.record.zones[0]?.offset ?? 0) + image.fileOffset,
+      header: /^(\w+#\d+ Part\d+)\n/.exec(text)?.[1] ?? null,
+      stored: f?.record.data.length ?? 0,
+      compressed: f?.compressed ?? false,
+      compression: f?.compression ?? null,
+      size: f?.content.length ?? 0,
+      overwritten: false,
+    };
+  });
+  return { dumped: summary.dumped, skipped: summary.skipped, notWritten: [], maxReason: image.backend.maxReason, records, formatted: [] };
+}
+
 function describe(r: DumpedRecord): string {
   if (r.overwritten) return `${r.name} (${r.zone} at 0x${r.offset.toString(16)}): written, then overwritten by a later dump`;
   const how = r.compressed ? `${r.compression ?? 'compressed, not readable'}-compressed, ${r.size} bytes of text` : 'uncompressed';
-  return `${r.name}: ${r.header ?? '?'}, ${r.stored} bytes in the zone (${how}) in ${r.zone} at 0x${r.offset.toString(16)}`;
+  return `${r.name}: ${r.header ?? '?'}, ${r.stored} bytes ${r.zone.startsWith('variable ') ? 'of data' : 'in the zone'} (${how}) in ${r.zone} at 0x${r.offset.toString(16)}`;
 }
 
 export async function dumpCommand(imagePath: string, flags: DumpFlags, io: CliIo): Promise<number> {
   const plan = await prepareDump(flags, io.now());
   const report = withImageFile(imagePath, flags, io, (region, target) =>
-    target.kind === 'blk' ? dumpBlkRegion(region, target.options, plan, io) : dumpRegion(region, target.options, plan),
+    target.kind === 'blk'
+      ? dumpBlkRegion(region, target.options, plan, io)
+      : target.kind === 'efi'
+        ? dumpEfiRegion(region, target.options, plan)
+        : dumpRegion(region, target.options, plan),
   );
-  const backend = resolveBackend(flags) === 'blk' ? 'pstore_blk' : 'ramoops';
+  const kind = resolveBackend(flags);
+  const backend = kind === 'blk' ? 'pstore_blk' : kind === 'efi' ? 'efi-pstore' : 'ramoops';
   if (report.formatted.length) io.stderr(`pstore: --force: formatted ${report.formatted.join(', ')}\n`);
   for (const reason of report.skipped) {
     io.stderr(`pstore: warning: --reason ${kmsgDumpReasonString(reason).toLowerCase()} skipped: max_reason ${report.maxReason} does not admit it (the kernel would not call ${backend}; raise --max-reason)\n`);
@@ -220,6 +250,12 @@ Examples:
   $ dmesg -r | pstore dump ramoops.bin --reason panic --log - --mem-size 1M --record-size 64K --ecc 16
   $ pstore dump ramoops.bin --params ramoops.json --reason oops --reason panic --log crash.txt --time 1704067202.372553 --compress deflate
   $ pstore dump disk.img --backend blk --kmsg-size 64 --reason oops --reason panic --log crash.txt
+
+With --backend efi each dump part becomes a UEFI variable
+dump-type0-<part>-<count>-<seconds>-<C|D> appended to the variable store as
+the firmware stores Linux's writes; a store without room for the whole dump
+(efi-pstore keeps 5 KiB free) or a damaged one is refused, unchanged.
+  $ pstore dump OVMF_VARS.fd --backend efi --reason panic --log crash.txt --compress deflate
 
 With --backend blk the dumps go to kmsg zones as pstore/zone writes them.
 Best-effort pstore/blk (a plain block device) has no panic_write: a panic

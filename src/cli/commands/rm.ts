@@ -1,6 +1,8 @@
 /** `pstore rm IMAGE NAME`: erase a record as `rm /sys/fs/pstore/NAME` does (the backend zaps its zone). */
 import type { Command } from 'commander';
 import { removeBlkRecord, type BlkWriteOptions } from '../../api/blkWrite.js';
+import { EfiImage, type EfiImageOptions } from '../../api/efiImage.js';
+import { removeEfiRecord } from '../../api/efiWrite.js';
 import { removeRecord, type WriteImageOptions } from '../../api/writeImage.js';
 import type { Region } from '../../region/region.js';
 import type { CliIo } from '../io.js';
@@ -21,12 +23,21 @@ export function rmBlkRegion(region: Region, options: BlkWriteOptions, name: stri
   return w.tracker.sequence.map((z) => z.label);
 }
 
+/** Deletes the variable holding NAME (State &= DELETED); returns the variable touched. */
+export function rmEfiRegion(region: Region, options: EfiImageOptions, name: string): string[] {
+  const image = new EfiImage(region, options);
+  const variable = image.file(name).record.zones[0]?.label;
+  removeEfiRecord(image, name);
+  return variable ? [`variable ${variable} (State now DELETED)`] : [];
+}
+
 export function rmCommand(imagePath: string, name: string, flags: WriteFlags, io: CliIo): number {
   // rm never formats: a region the kernel would not accept has nothing to remove.
   const zones = withImageFile(imagePath, { ...flags, force: false }, io, (region, target) =>
-    target.kind === 'blk' ? rmBlkRegion(region, target.options, name) : rmRegion(region, target.options, name),
+    target.kind === 'blk' ? rmBlkRegion(region, target.options, name) : target.kind === 'efi' ? rmEfiRegion(region, target.options, name) : rmRegion(region, target.options, name),
   );
-  io.stdout(`removed ${name} (${zones.length ? `zapped ${zones.join(', ')}` : 'nothing on the medium changed'})\n`);
+  const what = zones.length ? (zones[0].startsWith('variable ') ? `deleted ${zones.join(', ')}` : `zapped ${zones.join(', ')}`) : 'nothing on the medium changed';
+  io.stdout(`removed ${name} (${what})\n`);
   return 0;
 }
 
@@ -35,11 +46,14 @@ The kernel's erase: the zone holding the record is zapped (start = size = 0,
 header parity rewritten); its data bytes stay on the medium. Console and pmsg
 records share one zone each, ftrace records per-CPU zones. With --backend blk
 a dump's zone keeps its header with datalen 0 (pstore/zone's erase), and a
-console, pmsg or ftrace zone is cleared.
+console, pmsg or ftrace zone is cleared. With --backend efi the record's
+UEFI variable is deleted as the firmware deletes it: its State byte says
+DELETED, its bytes stay until the firmware reclaims the store.
 
 Examples:
   $ pstore rm ramoops.bin dmesg-ramoops-0 --params ramoops.json
   $ pstore rm disk.img dmesg-pstore_blk-0 --backend blk --kmsg-size 64
+  $ pstore rm vm_VARS.fd dmesg-efi-170406720901001 --backend efi
 `;
 
 export function registerRm(program: Command, io: CliIo, done: (code: number) => void): void {

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { hex } from '../format.js';
 import type { CliIo } from '../io.js';
 import { scanFile } from '../../node/scanFile.js';
+import type { EfiScanRegion } from '../../scan/efiStores.js';
 import { AUTO_MIN_CONFIDENCE, type BlkScanRegion, type ScanRegion, type ScanResult } from '../../scan/scanDump.js';
 
 export interface ScanIo {
@@ -62,11 +63,22 @@ function describeBlk(r: BlkScanRegion, n: number): string {
   return lines.join('\n');
 }
 
-type AnyScanRegion = ScanRegion | BlkScanRegion;
+function describeEfi(r: EfiScanRegion, n: number): string {
+  const what = r.kind === 'firmware-volume' ? `firmware volume of ${hex(r.length)} bytes${r.nvData ? ' (NV data)' : ''}` : `bare variable store of ${hex(r.length)} bytes`;
+  const lines = [
+    `region ${n} at offset ${hex(r.offset)}  confidence ${r.confidence.toFixed(2)}  EFI variable store (efi-pstore)`,
+    `  store:   ${what}, ${r.format} variables, ${r.variables} variables, ${r.pstoreVariables} efi-pstore${r.truncated ? ' (runs past the end of the dump)' : ''}`,
+    `  records: ${r.records.length ? r.records.join(' ') : r.recordsError ? `(${r.recordsError})` : '(none)'}`,
+    `  ${r.extractCommand}`,
+  ];
+  return lines.join('\n');
+}
 
-/** Both backends' regions in one list, each tagged with its backend. */
+type AnyScanRegion = ScanRegion | BlkScanRegion | EfiScanRegion;
+
+/** Every backend's regions in one list, each tagged with its backend. */
 export function allRegions(result: ScanResult): AnyScanRegion[] {
-  return [...result.regions, ...result.blkRegions].sort((a, b) => a.offset - b.offset);
+  return [...result.regions, ...result.blkRegions, ...result.efiRegions].sort((a, b) => a.offset - b.offset);
 }
 
 function describe(r: ScanRegion, n: number): string {
@@ -89,16 +101,20 @@ export function formatScan(dumpPath: string, result: ScanResult): string {
   const good = sorted.filter((r) => r.confidence >= AUTO_MIN_CONFIDENCE);
   const weak = sorted.filter((r) => r.confidence < AUTO_MIN_CONFIDENCE);
   const out = [`${dumpPath}: ${human(result.size)} scanned, ${result.candidates.length + result.blkCandidates.length} header candidates, ${good.length} region${good.length === 1 ? '' : 's'} found`];
-  good.forEach((r, i) => out.push('', r.backend === 'blk' ? describeBlk(r, i + 1) : describe(r, i + 1)));
+  good.forEach((r, i) => out.push('', r.backend === 'blk' ? describeBlk(r, i + 1) : r.backend === 'efi' ? describeEfi(r, i + 1) : describe(r, i + 1)));
   if (weak.length) {
     out.push('', `${weak.length} low-confidence candidate${weak.length === 1 ? '' : 's'} (probably not ramoops or pstore/blk):`);
     for (const r of weak.slice(0, 20)) {
+      if (r.backend === 'efi') {
+        out.push(`  offset ${hex(r.offset)}  confidence ${r.confidence.toFixed(2)}  EFI ${r.kind}, ${hex(r.length)} bytes`);
+        continue;
+      }
       const size = r.backend === 'blk' ? `pstore/blk device_size ${hex(r.deviceSize)}` : `mem_size ${hex(r.params.mem_size)}`;
       out.push(`  offset ${hex(r.offset)}  confidence ${r.confidence.toFixed(2)}  ${r.zonesFound} header(s), ${size}`);
     }
     if (weak.length > 20) out.push(`  … ${weak.length - 20} more (--json lists all)`);
   }
-  if (!good.length && !weak.length) out.push('no persistent RAM zone headers found (nor pstore/blk zones)');
+  if (!good.length && !weak.length) out.push('no persistent RAM zone headers found (nor pstore/blk zones, nor EFI variable stores)');
   return out.join('\n') + '\n';
 }
 
@@ -114,9 +130,10 @@ export function scanCommand(dumpPath: string, opts: { json: boolean }, io: ScanI
   } finally {
     bar?.end();
   }
-  // JSON: one region list, each tagged with its backend ('ramoops' or 'blk').
-  const { blkRegions: _blk, ...rest } = result;
+  // JSON: one region list, each tagged with its backend ('ramoops', 'blk' or 'efi').
+  const { blkRegions: _blk, efiRegions: _efi, ...rest } = result;
   void _blk;
+  void _efi;
   if (opts.json) io.stdout.write(JSON.stringify({ dump: dumpPath, ...rest, regions: allRegions(result) }, null, 2) + '\n');
   else io.stdout.write(formatScan(dumpPath, result));
   return allRegions(result).some((r) => r.confidence >= AUTO_MIN_CONFIDENCE) ? 0 : 1;
@@ -131,7 +148,7 @@ export function registerScan(program: Command, cli: CliIo, done: (code: number) 
   };
   program
     .command('scan')
-    .description('find ramoops regions and pstore/blk devices in a dump of any size and infer their layout (record size, ECC, zone order, ftrace CPUs, offset; blk: kmsg/pmsg/console/ftrace sizes, device size)')
+    .description('find ramoops regions, pstore/blk devices and EFI variable stores in a dump of any size and infer their layout (record size, ECC, zone order, ftrace CPUs, offset; blk: kmsg/pmsg/console/ftrace sizes, device size)')
     .argument('<dump>', 'memory dump, QEMU RAM file, bootloader save …')
     .option('--json', 'machine-readable result')
     .addHelpText('after', '\nExample:\n  pstore scan guest-ram.bin          # then run the printed `pstore extract …` command\n')

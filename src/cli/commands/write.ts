@@ -12,6 +12,7 @@ import { Option, type Command } from 'commander';
 import { BlkImage } from '../../api/blkImage.js';
 import { appendBlkConsole, appendBlkFtrace, appendBlkPmsg, openBlkForWrite, type BlkWriteOptions } from '../../api/blkWrite.js';
 import { RamoopsImage } from '../../api/ramoopsImage.js';
+import type { EfiImageOptions } from '../../api/efiImage.js';
 import { appendConsole, appendFtrace, appendPmsg, openForWrite, parseFtraceText, type FtraceInputRecord, type WriteImageOptions } from '../../api/writeImage.js';
 import type { BlkZone } from '../../backends/blk/layout.js';
 import type { RamoopsZone } from '../../backends/ramoops/layout.js';
@@ -21,7 +22,7 @@ import { describeFsError } from '../../node/fileRegion.js';
 import type { Region } from '../../region/region.js';
 import { PRZ_HEADER_SIZE, przGeometry } from '../../zone/eccLayout.js';
 import type { CliIo } from '../io.js';
-import { addLayoutOptions, blkImageOptions, imageOptions, openPstoreImage, resolveBackend, type LayoutFlags } from '../layoutOptions.js';
+import { addLayoutOptions, blkImageOptions, efiImageOptions, imageOptions, openPstoreImage, resolveBackend, type LayoutFlags } from '../layoutOptions.js';
 
 /** Flags every write command takes besides the layout. */
 export interface WriteFlags extends LayoutFlags {
@@ -147,13 +148,18 @@ function refuseHiddenEcc(image: RamoopsImage): void {
 }
 
 /** What a write command writes, resolved from the flags before any file is opened. */
-export type WriteTarget = { kind: 'ramoops'; options: WriteImageOptions } | { kind: 'blk'; options: BlkWriteOptions };
+export type WriteTarget = { kind: 'ramoops'; options: WriteImageOptions } | { kind: 'blk'; options: BlkWriteOptions } | { kind: 'efi'; options: EfiImageOptions };
 
 /** The backend and options the flags name (`--backend blk`, or a params file with only a pstore_blk section). */
 export function writeTarget(flags: WriteFlags): WriteTarget {
   const force = Boolean(flags.force);
   // The write path reads back with every compressor (a dump's --compress is not the reading kernel's).
-  if (resolveBackend(flags) === 'blk') return { kind: 'blk', options: { ...blkImageOptions(flags), compress: 'auto', force } };
+  const backend = resolveBackend(flags);
+  if (backend === 'blk') return { kind: 'blk', options: { ...blkImageOptions(flags), compress: 'auto', force } };
+  if (backend === 'efi') {
+    if (force) throw new UsageError('--force: an EFI variable store is never reformatted; a damaged one is refused (pstore check --backend efi says why)');
+    return { kind: 'efi', options: { ...efiImageOptions({ ...flags, compress: undefined }), compress: 'auto' } };
+  }
   return { kind: 'ramoops', options: { ...imageOptions(flags), force } };
 }
 
@@ -341,8 +347,9 @@ export function writeBlkRegion(region: Region, options: BlkWriteOptions, input: 
 
 export function writeCommand(imagePath: string, flags: WriteCmdFlags, io: CliIo): number {
   const input = readWriteInput(flags);
+  if (resolveBackend(flags) === 'efi') throw new UsageError('efi-pstore stores dmesg dumps only (no console, pmsg or ftrace): use pstore dump --backend efi');
   const lines = withImageFile(imagePath, flags, io, (region, target) =>
-    target.kind === 'blk' ? writeBlkRegion(region, target.options, input, io) : writeRegion(region, target.options, input, io),
+    target.kind === 'blk' ? writeBlkRegion(region, target.options, input, io) : target.kind === 'efi' ? [] : writeRegion(region, target.options, input, io),
   );
   for (const l of lines) io.stdout(`${l.zone}: ${l.what}\n`);
   return 0;
