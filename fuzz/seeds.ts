@@ -8,6 +8,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { RamoopsImage, type RamoopsImageOptions } from '../src/api/ramoopsImage.js';
 import { BlkImage, type BlkImageOptions } from '../src/api/blkImage.js';
+import { EfiImage, type EfiImageOptions } from '../src/api/efiImage.js';
 import { paramsFromObject } from '../src/backends/ramoops/params.js';
 import { PSZ_BUFFER_HEADER_SIZE, type BlkModuleParams } from '../src/backends/blk/layout.js';
 import { kmsgHeaderLayout } from '../src/backends/blk/zoneFormat.js';
@@ -24,6 +25,7 @@ export const FIXTURES = join(import.meta.dirname, '..', 'test', 'fixtures');
 export type SeedContext =
   | { kind: 'ramoops'; options: RamoopsImageOptions }
   | { kind: 'blk'; options: BlkImageOptions }
+  | { kind: 'efi'; options: EfiImageOptions }
   | { kind: 'payload'; algorithm: CompressorName; limit: number }
   | { kind: 'pmsg' }
   | { kind: 'ftrace'; arch: string; symbols: SymbolMap | null };
@@ -31,7 +33,7 @@ export type SeedContext =
 export interface Seed {
   /** Stable name: fixture path or generator, used by corpus files to find the context again. */
   name: string;
-  family: 'ramoops' | 'blk' | 'payload' | 'pmsg' | 'ftrace';
+  family: 'ramoops' | 'blk' | 'efi' | 'payload' | 'pmsg' | 'ftrace';
   bytes: Uint8Array;
   fields: Field[];
   ctx: SeedContext;
@@ -162,6 +164,37 @@ function blkSeeds(): Seed[] {
   return out;
 }
 
+/**
+ * efi-pstore variable stores (OVMF pflash after a crash boot): the fields of
+ * every variable header — State, Attributes, NameSize, DataSize — and the
+ * store header's size.
+ */
+function efiSeeds(): Seed[] {
+  const out: Seed[] = [];
+  const dir = join(FIXTURES, 'efi-6.1');
+  const scenarios = existsSync(dir) ? readdirSync(dir).filter((d) => existsSync(join(dir, d, 'varstore.fd'))).sort() : [];
+  for (const sc of scenarios) {
+    const bytes = new Uint8Array(readFileSync(join(FIXTURES, 'efi-6.1', sc, 'varstore.fd')));
+    const options: EfiImageOptions = { kernel: '6.1' };
+    const img = new EfiImage(new MemoryRegion(bytes.slice()), options);
+    const fields: Field[] = [];
+    for (const v of img.variables()) {
+      const headerSize = v.dataOffset - v.nameSize - v.offset;
+      const auth = headerSize >= 60;
+      const sizeEdges = [0, 1, 2, 0xffffffff, 0x7fffffff, v.dataSize, v.dataSize + 1, bytes.length];
+      fields.push({ offset: v.offset, width: 2, edges: [0x55aa] });
+      fields.push({ offset: v.offset + 2, width: 1, edges: [0x3f, 0x3e, 0x3c, 0x7f, 0xfe, 0xff] });
+      fields.push({ offset: v.offset + 4, width: 4, edges: [7, 0x27, 0] });
+      fields.push({ offset: v.offset + (auth ? 36 : 8), width: 4, edges: sizeEdges });
+      fields.push({ offset: v.offset + (auth ? 40 : 12), width: 4, edges: sizeEdges });
+    }
+    const store = img.health().storeOffset;
+    fields.push({ offset: store + 16, width: 4, edges: [0, bytes.length, bytes.length - store, 0xffffffff] });
+    out.push({ name: `efi-6.1/${sc}`, family: 'efi', bytes, fields, ctx: { kind: 'efi', options } });
+  }
+  return out;
+}
+
 const LOG_TEXT = Array.from({ length: 400 }, (_, i) => `<${i % 8}>[ ${(i * 0.013).toFixed(6)}] fuzz line ${i} the quick brown fox ${'x'.repeat(i % 37)}\n`).join('');
 
 /** Compressed payloads: the records the kernels wrote (read with compression off), plus ours for each algorithm. */
@@ -258,7 +291,7 @@ let cache: Seed[] | null = null;
 export function allSeeds(): Seed[] {
   if (cache) return cache;
   const ramoops = ramoopsSeeds();
-  cache = [...ramoops, ...blkSeeds(), ...payloadSeeds(ramoops), ...pmsgSeeds(ramoops), ...ftraceSeeds(ramoops)];
+  cache = [...ramoops, ...blkSeeds(), ...efiSeeds(), ...payloadSeeds(ramoops), ...pmsgSeeds(ramoops), ...ftraceSeeds(ramoops)];
   return cache;
 }
 

@@ -6,6 +6,7 @@
  * (FuzzInvariantError), is a failure.
  */
 import { BlkImage } from '../src/api/blkImage.js';
+import { EfiImage } from '../src/api/efiImage.js';
 import { RamoopsImage } from '../src/api/ramoopsImage.js';
 import { planRepair } from '../src/api/repair.js';
 import { blkCheckReport, checkReport } from '../src/cli/commands/check.js';
@@ -105,6 +106,21 @@ export const TARGETS: readonly Target[] = [
       img.describe();
       const out = filesBytes(files);
       invariant(out <= 4 * bytes.length + 0x10000, `files hold ${out} bytes for a ${bytes.length}-byte device`);
+      return out;
+    },
+  },
+  {
+    name: 'efi-files-check',
+    family: 'efi',
+    run(bytes, seed) {
+      if (seed.ctx.kind !== 'efi') return 0;
+      const img = new EfiImage(new MemoryRegion(bytes), seed.ctx.options);
+      const files = img.files();
+      img.health();
+      img.map();
+      img.describe();
+      const out = filesBytes(files);
+      invariant(out <= 4 * bytes.length + 0x10000, `files hold ${out} bytes for a ${bytes.length}-byte store`);
       return out;
     },
   },
