@@ -12,6 +12,7 @@ import {
   kmsgReadPrefix,
 } from '../src/backends/blk/zoneFormat.js';
 import { KmsgDumpReason } from '../src/core/backend.js';
+import { pstoreFiles } from '../src/core/pstoreFs.js';
 import { CorruptImageError, PstoreError } from '../src/errors.js';
 import { MemoryRegion } from '../src/region/region.js';
 import { readFixture } from './helpers/fixtures.js';
@@ -159,13 +160,15 @@ test('unit: overtop, bad magic, short and empty-compressed kmsg zones', () => {
   const b = new BlkBackend(new MemoryRegion(img), L);
   assert.deepEqual([...b.read()].map((r) => [r.id, r.compressed]), [[3, true]]);
   assert.match(b.notes.map((n) => n.message).join('|'), /overtop.*invalid zone.*shorter/);
-  // An empty compressed dump ends the kernel's read: nothing after it shows.
+  // An empty compressed dump reads as 0 bytes: the core's enumeration ends there (pstoreFiles), nothing after it shows.
   encodePszBuffer({ sig: k[3].sig, datalen: 40, start: 0 }, BLK_ARCH_X86_64, img, k[3].offset);
   const pm = new BlkBackend(new MemoryRegion(img), L);
   pm.write({ type: 'pmsg', reason: 0, count: 0, part: 0, data: new Uint8Array([1, 2, 3]), compressed: false, time: { sec: 0, nsec: 0 } });
   const c = new BlkBackend(new MemoryRegion(img), L);
-  assert.deepEqual([...c.read()], []);
-  assert.match(c.notes.at(-1)!.message, /stops reading/);
+  const recs = [...c.read()];
+  assert.deepEqual([recs[0].type, recs[0].data.length, recs[0].compressed], ['dmesg', 0, true]);
+  assert.deepEqual(pstoreFiles(c, { decompress: null, maxUnzipped: 0, arch: BLK_ARCH_X86_64 }), []);
+  assert.match(c.notes.map((n) => n.message).join('|'), /stops reading/);
   // Only part 1 of a dump is stored.
   assert.equal(c.write({ type: 'dmesg', reason: KmsgDumpReason.OOPS, count: 0, part: 2, data: new Uint8Array(1), compressed: false, time: { sec: 0, nsec: 0 } }), false);
 });

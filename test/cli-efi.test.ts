@@ -93,6 +93,7 @@ test('check --backend efi: free, used, deleted-but-not-reclaimed bytes; --json; 
   assert.equal(j.freeBytes, 0x40000 - 0x6998);
   assert.equal(j.pstoreVariables, 15);
   assert.equal(j.reclaimableBytes, 3800);
+  assert.deepEqual(j.ftw, { offset: 0x41000, crcOk: true, valid: true });
 });
 
 test('check exits 1 on damage (garbage in the free area, a header running past the store) and names the offset', async () => {

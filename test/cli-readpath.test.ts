@@ -29,15 +29,15 @@ async function run(args: string[]): Promise<{ code: number; out: string; err: st
   return { code, out: new TextDecoder().decode(io.stdoutBytes()), err: io.stderrText() };
 }
 
-test('ls --json: record times as the inode holds them (6.1: 64-bit tv_nsec; 6.12: u32), ls prints the header microseconds', () =>
+test('ls --json: record times as stat shows them (unnormalised; the low 32 bits of tv_nsec, 6.1 and 6.12 alike)', () =>
   withImage(handmadeUnnormalisedTimes(), async (_d, image, params) => {
     const j61 = JSON.parse((await run(['ls', image, '--params', params, '--json'])).out) as { name: string; mtime: string; mtime_epoch: number; mtime_nsec: number }[];
     assert.deepEqual(
       j61.map((f) => [f.mtime_epoch, f.mtime_nsec]),
       [
         [T0 + 3, 1_234_567_000],
-        [T0 + 4, 4_294_968_000],
-        [T0 + 5, -1000],
+        [T0 + 4, 704],
+        [T0 + 5, 4_294_966_296],
         [T0 + 6, 0],
       ],
     );
@@ -61,7 +61,10 @@ test('extract: an unnormalised time gets the closest mtime utimensat accepts (sa
     assert.equal(s0.mtimeNs / 1_000_000_000n, BigInt(T0 + 3), 'seconds as the kernel keeps them');
     // touch (utimensat) gives the nanoseconds; without it the microsecond utimes still keeps the second.
     assert.ok(s0.mtimeNs % 1_000_000_000n >= 999_999_000n);
-    assert.equal(st('dmesg-ramoops-2').mtimeNs, BigInt(T0 + 5) * 1_000_000_000n, 'negative nanoseconds clamp to 0');
+    const s2 = st('dmesg-ramoops-2').mtimeNs;
+    assert.equal(s2 / 1_000_000_000n, BigInt(T0 + 5));
+    assert.ok(s2 % 1_000_000_000n >= 999_999_000n);
+    assert.equal(st('dmesg-ramoops-1').mtimeNs, BigInt(T0 + 4) * 1_000_000_000n + 704n, 'in range: exact (touch) nanoseconds');
   }));
 
 test('ls / check: an empty record ends what Linux shows; check says where and what is hidden', () =>
@@ -135,4 +138,31 @@ test('--auto takes --frontends (a scan cannot see a missing frontend) and prints
   assert.equal(r.code, 0, r.err);
   assert.match(r.err, /same as: .*--frontends dmesg/);
   assert.ok((JSON.parse(r.out) as { name: string }[]).some((f) => f.name.startsWith('dmesg-ramoops-')));
+});
+
+test('check --backend blk: the empty compressed dump is where Linux stops; later zones are not read', async () => {
+  const { handmadeBlkEmptyCompressed } = await import('./helpers/handmade.js');
+  const h = handmadeBlkEmptyCompressed();
+  const dir = mkdtempSync(join(tmpdir(), 'pstore-readpath-blk-'));
+  try {
+    const image = join(dir, 'disk.bin');
+    writeFileSync(image, h.image);
+    const args = ['--backend', 'blk', '--kmsg-size', '4', '--pmsg-size', '4', '--console-size', '4', '--ftrace-size', '0'];
+    const json = JSON.parse((await run(['check', image, ...args, '--json'])).out) as { zones: { label: string; read_stops_here: boolean; unread: boolean }[] };
+    assert.deepEqual(
+      json.zones.filter((z) => z.read_stops_here).map((z) => z.label),
+      [json.zones.find((z) => /^pstore_blk:dmesg\(1\//.test(z.label))!.label],
+    );
+    // Every zone but kmsg 0 and 1 comes after the stop in psz_read_next_zone's order.
+    for (const z of json.zones) assert.equal(z.unread, !/^pstore_blk:dmesg\([01]\//.test(z.label), z.label);
+    const text = await run(['check', image, ...args]);
+    assert.match(text.out, /Linux reads it as 0 bytes and shows no record from here on \(3 zones with data not shown\)/);
+    const ls = JSON.parse((await run(['ls', image, ...args, '--json'])).out) as { name: string }[];
+    assert.deepEqual(
+      ls.map((f) => f.name),
+      ['dmesg-pstore_blk-0'],
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -198,3 +198,23 @@ test('two ADDED variables with one name: the enumeration cycles, the kernel show
   assert.deepEqual(names(image), ['dmesg-efi-10001001', 'dmesg-efi-10002001']);
   assert.match(image.backend.readNotes[0].message, /enumeration cycles/);
 });
+
+test('scan: a stale copy of the volume inside the found one (FTW spare) and FFS volumes padded with 0xFF are not stores', async () => {
+  const { scanDump } = await import('../src/scan/scanDump.js');
+  const fd = readFixture('efi-6.1', 'efi-panic', 'varstore.fd');
+  const img = fd.slice();
+  // A copy of the volume's first 64 KiB in the spare area at 0x42000, as a reclaim leaves it.
+  img.set(fd.subarray(0, 0x10000), 0x42000);
+  // Another firmware volume (an FFS one, gEfiFirmwareFileSystem2Guid) with 0xFF after its header.
+  const other = new Uint8Array(0x2000).fill(0xff);
+  other.set(fd.subarray(0, 0x48), 0);
+  other.set([0x78, 0xe5, 0x8c, 0x8c, 0x3d, 0x8a, 0x1c, 0x4f, 0x99, 0x35, 0x89, 0x61, 0x85, 0xc3, 0x2d, 0xd3], 16);
+  const dump = new Uint8Array(img.length + other.length);
+  dump.set(img, 0);
+  dump.set(other, img.length);
+  const r = scanDump(dump);
+  assert.deepEqual(
+    r.efiRegions.map((x) => [x.offset, x.kind, x.records.length]),
+    [[0, 'firmware-volume', 15]],
+  );
+});

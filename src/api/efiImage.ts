@@ -7,6 +7,7 @@
 import { EfiBackend, type EfiReadNote } from '../backends/efi/backend.js';
 import { efiPstoreProfile, type EfiPstoreProfile } from '../backends/efi/dumpName.js';
 import type { FirmwareVolumeHeader } from '../backends/efi/firmwareVolume.js';
+import { decodeFtwHeader, FTW_WORKING_HEADER_SIZE, type FtwWorkingHeader } from '../backends/efi/ftw.js';
 import { LINUX_EFI_CRASH_GUID } from '../backends/efi/guid.js';
 import { locateStore, type LocatedStore } from '../backends/efi/locate.js';
 import { RuntimeVariableServices } from '../backends/efi/runtimeServices.js';
@@ -56,6 +57,8 @@ export interface EfiStoreHealth {
   problems: string[];
   /** Why Linux's read stops early, if it does. */
   readNotes: EfiReadNote[];
+  /** OVMF's fault-tolerant-write working block after the store (file offset), when the volume holds one. */
+  ftw: { offset: number; crcOk: boolean; valid: boolean } | null;
   damaged: boolean;
 }
 
@@ -156,6 +159,7 @@ export class EfiImage implements PstoreImage {
     if (this.fv && !this.fv.checksumOk) problems.push(`firmware volume header at ${abs(0)}: checksum does not sum to zero`);
     // Run Linux's read for its notes.
     const files = this.files();
+    const ftw = this.findFtw();
     return {
       fvOffset: this.fv ? this.fileOffset : null,
       fvChecksumOk: this.fv ? this.fv.checksumOk : null,
@@ -171,8 +175,20 @@ export class EfiImage implements PstoreImage {
       pstoreVariables: files.length,
       problems,
       readNotes: this.current.backend.readNotes,
+      ftw: ftw ? { offset: ftw.offset + this.fileOffset, crcOk: ftw.header.crcOk, valid: ftw.header.valid } : null,
       damaged: problems.length > 0,
     };
+  }
+
+  /** The FTW working block header on a 4 KiB boundary after the store, inside the volume. */
+  private findFtw(): { offset: number; header: FtwWorkingHeader } | null {
+    if (!this.fv) return null;
+    const s = this.current.store;
+    for (let o = Math.ceil(s.end / 0x1000) * 0x1000; o + FTW_WORKING_HEADER_SIZE <= this.region.size; o += 0x1000) {
+      const header = decodeFtwHeader(this.region.read(o, FTW_WORKING_HEADER_SIZE));
+      if (header) return { offset: o, header };
+    }
+    return null;
   }
 
   /** Forget cached records and walk the store again (after a write). */

@@ -90,6 +90,5 @@ export function backendFiles(backend: PstoreBackend, kernel: KernelProfile, arch
     arch,
     symbols: options.symbols ?? null,
     ftraceWalk: options.ftraceWalk,
-    inodeNsec: kernel.inodeNsec,
   });
 }

@@ -41,13 +41,6 @@ export interface KernelProfile {
   ftraceFrontend: boolean;
   /** The ftrace file walk counts the ECC notice into the record length (6.1 through 6.12 at least). */
   ftraceNoticeBug: boolean;
-  /**
-   * How the inode keeps a record time's nanoseconds: a 64-bit `long` in
-   * `struct timespec64 i_mtime` (6.1), or the `u32 i_mtime_nsec` field
-   * (6.12; assumed from 6.11, "fs: switch timespec64 fields in inode to
-   * discrete integers"). Neither normalises tv_nsec >= 1e9.
-   */
-  inodeNsec: 'long' | 'u32';
 }
 
 /** LINUX_VERSION_CODE: the ftrace zone signature. Patch levels over 255 saturate. */
@@ -131,6 +124,5 @@ export function kernelProfile(spec: string = DEFAULT_KERNEL): KernelProfile {
     frontends,
     ftraceFrontend: frontends.ftrace,
     ftraceNoticeBug: true,
-    inodeNsec: v >= 6011 ? 'u32' : 'long',
   };
 }

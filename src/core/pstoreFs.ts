@@ -20,8 +20,6 @@ export interface PstoreFsOptions {
    * into the length (what /sys/fs/pstore shows; default), or decode them correctly.
    */
   ftraceWalk?: 'kernel' | 'correct';
-  /** How the reading kernel's inode keeps nanoseconds (KernelProfile.inodeNsec; default 'long', 6.1). */
-  inodeNsec?: 'long' | 'u32';
 }
 
 const encoder = new TextEncoder();
@@ -56,12 +54,13 @@ export function pstoreFiles(backend: PstoreBackend, options: PstoreFsOptions): P
 }
 
 /**
- * The record time as pstore_mkfile stores it in the inode: copied without
- * normalising (a header `.1234567` gives tv_nsec 1234567000), the
- * nanoseconds as a 64-bit long (6.1) or cut to the u32 i_mtime_nsec (6.12).
+ * The record time as `stat` shows the file: pstore_mkfile copies it into the
+ * inode without normalising (a header `.1234567` gives tv_nsec 1234567000),
+ * and statx reports tv_nsec as a u32 — the low 32 bits, on 6.1 (whose inode
+ * keeps a 64-bit long) as on 6.12 (whose inode keeps a u32 i_mtime_nsec).
  */
-export function inodeTime(t: RecordTime, nsec: 'long' | 'u32'): RecordTime {
-  if (nsec === 'long' || (t.nsec >= 0 && t.nsec <= 0xffffffff)) return t;
+export function statTime(t: RecordTime): RecordTime {
+  if (t.nsec >= 0 && t.nsec <= 0xffffffff) return t;
   return { sec: t.sec, nsec: Number(BigInt.asUintN(32, BigInt(Math.trunc(t.nsec)))) };
 }
 
@@ -99,7 +98,7 @@ export function recordToFile(backendName: string, record: BackendRecord, options
     backend: backendName,
     content,
     // A file without a record time gets the mount time; so does a zero time.
-    mtime: record.time && record.time.sec !== 0 ? inodeTime(record.time, options.inodeNsec ?? 'long') : null,
+    mtime: record.time && record.time.sec !== 0 ? statTime(record.time) : null,
     compressed: record.compressed,
     compression,
     ecc: record.ecc,

@@ -50,20 +50,24 @@ export function efiExtractCommand(r: EfiScanRegion, dumpName = 'DUMP', outDir = 
 export function inferEfiStores(dump: Region, candidates: readonly EfiCandidate[], dumpName = 'DUMP'): EfiScanRegion[] {
   const out: EfiScanRegion[] = [];
   const claimed = new Set<number>();
+  // A volume inside one already found is a stale copy (OVMF's fault-tolerant-write spare area holds one after a reclaim).
+  let volumeEnd = 0;
   for (const c of candidates) {
-    if (c.kind !== 'fv' || c.offset >= dump.size) continue;
+    if (c.kind !== 'fv' || c.offset >= dump.size || c.offset < volumeEnd) continue;
     const head = dump.read(c.offset, Math.min(HEAD, dump.size - c.offset));
     if (!looksLikeEfiStore(head)) continue;
     const fv = decodeFvHeader(head)!;
     claimed.add(c.offset + fv.headerLength);
+    volumeEnd = c.offset + Math.max(fv.fvLength, fv.headerLength);
     const store = decodeStoreHeader(head, fv.headerLength);
     let confidence = fv.nvData ? 1 : 0.8;
     if (!fv.checksumOk) confidence -= 0.3;
     if (storeStatus(head, fv.headerLength) !== 'valid') confidence -= 0.3;
     out.push(describe(dump, c.offset, fv.fvLength, 'firmware-volume', store.auth, fv.nvData, confidence, dumpName));
   }
+  const inVolume = (o: number): boolean => out.some((r) => o >= r.offset && o < r.offset + r.length);
   for (const c of candidates) {
-    if (c.kind !== 'store' || claimed.has(c.offset) || c.offset >= dump.size) continue;
+    if (c.kind !== 'store' || claimed.has(c.offset) || c.offset >= dump.size || inVolume(c.offset)) continue;
     const head = dump.read(c.offset, Math.min(HEAD, dump.size - c.offset));
     if (storeStatus(head) !== 'valid') continue;
     const store = decodeStoreHeader(head);

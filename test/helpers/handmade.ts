@@ -108,9 +108,9 @@ export function handmadeZapThenStop(): HandmadeImage {
 
 /**
  * Record times the kernel keeps unnormalised: `%lu` microseconds times 1000
- * in a long. Zone 0: 7 digits (tv_nsec 1234567000, same in 6.1 and 6.12);
- * zone 1: 4294968 µs (tv_nsec 4294968000: 6.12's u32 i_mtime_nsec keeps 704);
- * zone 2: 2^64-1 µs (wraps to -1, tv_nsec -1000; 6.12 keeps 4294966296);
+ * in a long. stat shows the low 32 bits of tv_nsec (6.1 and 6.12 alike):
+ * zone 0: 7 digits (1234567000); zone 1: 4294968 µs (4294968000 → 704);
+ * zone 2: 2^64-1 µs (wraps to -1, tv_nsec -1000 → 4294966296);
  * zone 3: the legacy header without `-D`, and `.0` µs.
  */
 export function handmadeUnnormalisedTimes(): HandmadeImage {

@@ -6,6 +6,10 @@
 #          hx.capture=1 first shows /sys/fs/pstore as read mode does (==FILE
 #          frames), so one boot both reads old records and writes new ones
 #   read:  hx.erase=1 removes the files after capturing them
+#          hx.archive=1 runs `pstore archive` on /sys/fs/pstore with the host's
+#          node (/hx/node, its libraries and /hx/app from an appended cpio)
+#          into /archive, then shows every archived file (==AFILE frames)
+#          and how many files pstore still shows (==LEFT N==)
 #   hx.pblk=k=v,… : pstore/blk on /dev/vda (virtio disk) with these pstore_blk
 #          parameters instead of ramoops; crash mode then waits for the
 #          deferred flush (best_effort writes Oopses from a workqueue);
@@ -16,7 +20,7 @@ mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
 
-MODE=; MARKER=; END=panic; RAMOOPS=; PBLK=; FILLER=0; LINES=0; OOPS=0; ERASE=0; CAPTURE=0
+MODE=; MARKER=; END=panic; RAMOOPS=; PBLK=; FILLER=0; LINES=0; OOPS=0; ERASE=0; CAPTURE=0; ARCHIVE=0
 for arg in $(cat /proc/cmdline); do
   case "$arg" in
     hx.mode=*) MODE=${arg#hx.mode=} ;;
@@ -29,6 +33,7 @@ for arg in $(cat /proc/cmdline); do
     hx.oops=*) OOPS=${arg#hx.oops=} ;;
     hx.erase=*) ERASE=${arg#hx.erase=} ;;
     hx.capture=*) CAPTURE=${arg#hx.capture=} ;;
+    hx.archive=*) ARCHIVE=${arg#hx.archive=} ;;
   esac
 done
 
@@ -143,6 +148,21 @@ echo "==UPTIME $(cut -d" " -f1 /proc/uptime)==" > "$OUT"
 echo "==DMESG==" > "$OUT"
 dmesg > "$OUT"
 echo "==END==" > "$OUT"
+if [ "$ARCHIVE" = 1 ]; then
+  [ -x /hx/node ] || fail "hx.archive=1 but no /hx/node in the initramfs"
+  LD_LIBRARY_PATH=/lib/x86_64-linux-gnu /hx/node /hx/app/dist/cli/main.js archive /sys/fs/pstore --to /archive > /tmp/archive.log 2>&1
+  echo "==ARCHIVE_EXIT $?==" > "$OUT"
+  echo "==ARCHIVE_LOG==" > "$OUT"
+  base64 /tmp/archive.log > "$OUT"
+  echo "==END==" > "$OUT"
+  for f in /archive/*/*; do
+    [ -f "$f" ] || continue
+    echo "==AFILE $(stat -c '%n %s %a %Y' "$f" | sed 's,^/archive/,,') $(stat -c '%y' "$f" | tr ' ' '_')==" > "$OUT"
+    base64 "$f" > "$OUT"
+    echo "==END==" > "$OUT"
+  done
+  echo "==LEFT $(ls /sys/fs/pstore | wc -l)==" > "$OUT"
+fi
 if [ "$ERASE" = 1 ]; then
   rm -f /sys/fs/pstore/* && echo "==ERASED==" > "$OUT"
 fi

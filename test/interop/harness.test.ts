@@ -1,11 +1,12 @@
 // Fast checks of the VM harness's own pieces (no boots).
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { findGuestKernel, GUEST_KERNEL_SPECS, GUEST_KERNELS, readModule } from './initramfs.js';
+import { findGuestKernel, GUEST_KERNEL_SPECS, GUEST_KERNELS, readModule, VM_CACHE } from './initramfs.js';
+import { bootableKernel, bzImagePayload, hasPvhEntry } from './vmlinux.js';
 import { cpioNewc } from './newc.js';
 import { buildOopsModule, NULL_STORE } from './oops-module.js';
 import { baseCmdline, diffKernelFiles, guestProfile, parseCapturedFiles, parseReadFrames, pblkArg, ramoopsArg, ramoopsFromJson } from './vm.js';
@@ -62,8 +63,8 @@ test('guest kernels: 6.1 and 6.12 resolve to their own vmlinuz and modules', () 
 test('ramoops parameters are spelled like the fixture harness', () => {
   const p = ramoopsFromJson({ mem_address: '0x10000000', mem_size: '0x100000', record_size: '0x10000', console_size: '0', ftrace_size: '0', pmsg_size: '0', ecc: '16', max_reason: '2' });
   assert.equal(ramoopsArg(p), 'mem_address=0x10000000,mem_size=0x100000,record_size=0x10000,console_size=0,ftrace_size=0,pmsg_size=0,ecc=16,max_reason=2');
-  assert.deepEqual(baseCmdline(p), ['console=ttyS0', 'loglevel=7', 'panic=-1', 'memmap=1M$0x10000000']);
-  assert.equal(baseCmdline({ ...p, memSize: 0x180000 })[3], 'memmap=2M$0x10000000');
+  assert.deepEqual(baseCmdline(p), ['console=ttyS0', 'loglevel=7', 'panic=-1', 'no_timer_check', 'memmap=1M$0x10000000']);
+  assert.equal(baseCmdline({ ...p, memSize: 0x180000 })[4], 'memmap=2M$0x10000000');
 });
 
 test('read frames parse; truncated output is an error', () => {
@@ -131,4 +132,14 @@ test('diffKernelFiles compares mtime nanoseconds when both sides have them', () 
   const d = new TextEncoder().encode('x');
   assert.deepEqual(diffKernelFiles([{ name: 'a', data: d, mtimeEpoch: 5, mtimeNsec: 1000 }], [{ name: 'a', data: d, mtimeEpoch: 5, mtimeNsec: 2000 }]), ['a: mtime nsec 2000, kernel 1000']);
   assert.deepEqual(diffKernelFiles([{ name: 'a', data: d, mtimeEpoch: 5, mtimeNsec: 1000 }], [{ name: 'a', data: d, mtimeEpoch: 5 }]), []);
+});
+
+test('the guest kernels unpack to ELF images with a PVH entry (QEMU boots them without in-guest decompression)', () => {
+  for (const version of GUEST_KERNELS) {
+    const g = findGuestKernel(version);
+    const path = bootableKernel(g.kernel, VM_CACHE);
+    assert.notEqual(path, g.kernel, `${version}: fell back to the bzImage`);
+    assert.ok(hasPvhEntry(readFileSync(path)), `${version}: no PVH entry note`);
+  }
+  assert.throws(() => bzImagePayload(Buffer.alloc(4096)), /not a bzImage/);
 });

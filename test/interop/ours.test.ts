@@ -11,19 +11,12 @@ import { blkLayout, blkParamsFromKiB } from '../../src/backends/blk/layout.js';
 import { blkModuleParams, KmsgDumpReason, ourBlkDisk, ourBlkFiles } from './blk.js';
 import { deflateReadWithoutCompressImage, eccCorruptImage, headerOnlyImage, logLines, uncompressedWrapImage, type BuiltImage } from './images.js';
 import { cliImageCase } from './cliImage.js';
-import { kernelReadsOurImage } from './checks.js';
+import { kernelFile, kernelReadsOurImage, text } from './checks.js';
 import { ourFiles, regionAfterDiffs } from './ours.js';
 import { diffKernelFiles, kernelBlkCrash, kernelBlkRead, kernelRead, type BlkParams, type KernelView, type RamoopsParams } from './vm.js';
 
-const td = new TextDecoder('latin1');
-const text = (b: Uint8Array): string => td.decode(b);
 const boots: string[] = [];
-
-function kfile(view: KernelView, name: string): string {
-  const f = view.files.find((x) => x.name === name);
-  assert.ok(f, `kernel shows no ${name}; it shows [${view.files.map((x) => x.name).join(', ')}]`);
-  return text(f.data);
-}
+const kfile = (view: KernelView, name: string): string => text(kernelFile(view, name).data);
 
 /** Boot the kernel on an image of ours and hold it to our prediction; note the boot time. */
 async function kernelAgrees(b: BuiltImage): Promise<KernelView> {

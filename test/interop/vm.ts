@@ -15,11 +15,14 @@ import {
   guestInitramfs,
   taskArchive,
   MAX_OOPS,
+  VM_CACHE,
   VmSetupError,
   type GuestKernel,
   type GuestKernelVersion,
 } from './initramfs.js';
+import { cpioNewc, type CpioEntry } from './newc.js';
 import { createRamFile, cutRegion, runQemu, VmBootError, type QemuResult } from './qemu.js';
+import { bootableKernel } from './vmlinux.js';
 
 export { VmSetupError, VmBootError, MAX_OOPS, DEFAULT_GUEST_KERNEL, GUEST_KERNELS, type GuestKernelVersion };
 
@@ -42,7 +45,8 @@ export interface RamoopsParams {
 
 export const DEFAULT_MEM_ADDRESS = 0x10000000;
 export const DEFAULT_RTC_BASE = '2024-01-01T00:00:00';
-export const DEFAULT_TIMEOUT_MS = Number(process.env.HX_VM_TIMEOUT_MS ?? 120_000);
+// Generous: on a 2-core host running other work, single TCG boots have taken over 120 s.
+export const DEFAULT_TIMEOUT_MS = Number(process.env.HX_VM_TIMEOUT_MS ?? 300_000);
 
 export interface BootOptions {
   /** Which Debian kernel to boot (default 6.1). */
@@ -57,6 +61,8 @@ export interface BootOptions {
   smp?: number;
   /** Keep the run directory (RAM file, serial logs) here instead of deleting it. */
   keepDir?: string;
+  /** More initramfs entries for this boot (e.g. guestNode.ts: the host's node and our CLI), appended uncompressed. */
+  extraEntries?: readonly CpioEntry[];
 }
 
 export type CrashEnd = 'panic' | 'poweroff' | 'oops';
@@ -125,6 +131,8 @@ export interface KernelView {
   /** The /proc/mounts line of the pstore mount. */
   mount: string;
   erased: boolean;
+  /** With ReadOptions.archive: what `pstore archive` did in the guest. */
+  archive?: GuestArchiveRun;
   serial: string;
   cmdline: string;
   banner: string;
@@ -194,19 +202,25 @@ export function baseCmdline(p: RamoopsParams): string[] {
   const addr = p.memAddress ?? DEFAULT_MEM_ADDRESS;
   const mib = Math.max(1, Math.ceil(p.memSize / (1 << 20)));
   // memmap=nn$ss reserves the range so the guest never uses it as RAM.
-  return ['console=ttyS0', 'loglevel=7', 'panic=-1', `memmap=${mib}M$0x${addr.toString(16)}`];
+  // no_timer_check: on a busy host TCG runs too slowly for the IO-APIC timer
+  // check, and the kernel panics at 0.08 s ("IO-APIC + timer doesn't work").
+  return ['console=ttyS0', 'loglevel=7', 'panic=-1', 'no_timer_check', `memmap=${mib}M$0x${addr.toString(16)}`];
 }
 
-const guests = new Map<GuestKernelVersion, { g: GuestKernel; initrd: string }>();
-/** Check the host has everything (kernel, modules, busybox, qemu) and build the initramfs. */
-export function prepareGuest(version: GuestKernelVersion = DEFAULT_GUEST_KERNEL): { kernel: string; release: string; initrd: string; version: GuestKernelVersion } {
+const guests = new Map<GuestKernelVersion, { g: GuestKernel; kernel: string; initrd: string }>();
+/**
+ * Check the host has everything (kernel, modules, busybox, qemu), unpack the kernel and build the initramfs.
+ * `kernel` is what QEMU's -kernel boots without firmware (the PVH ELF when the
+ * kernel has one); `bzImage` is /boot/vmlinuz itself, for firmware boots (an EFI stub).
+ */
+export function prepareGuest(version: GuestKernelVersion = DEFAULT_GUEST_KERNEL): { kernel: string; bzImage: string; release: string; initrd: string; version: GuestKernelVersion } {
   let guest = guests.get(version);
   if (!guest) {
     const g = findGuestKernel(version);
-    guest = { g, initrd: guestInitramfs(g) };
+    guest = { g, kernel: bootableKernel(g.kernel, VM_CACHE), initrd: guestInitramfs(g) };
     guests.set(version, guest);
   }
-  return { kernel: guest.g.kernel, release: guest.g.release, initrd: guest.initrd, version };
+  return { kernel: guest.kernel, bzImage: guest.g.kernel, release: guest.g.release, initrd: guest.initrd, version };
 }
 
 interface Boot {
@@ -218,18 +232,20 @@ interface Boot {
 }
 
 async function boot(words: string[], opts: BootOptions, image: Uint8Array | undefined, addr: number, task?: Record<string, Uint8Array>, disk?: Uint8Array): Promise<Boot> {
-  const { kernel, initrd } = prepareGuest(opts.kernel);
+  const { kernel, initrd, version } = prepareGuest(opts.kernel);
+  words.push(...GUEST_KERNEL_SPECS[version].bootArgs);
   const dir = opts.keepDir ?? mkdtempSync(join(tmpdir(), 'hx-vm-'));
   const ramFile = join(dir, 'guest-ram.bin');
   const diskFile = disk ? join(dir, 'disk.img') : undefined;
   if (diskFile && disk) writeFileSync(diskFile, disk);
   let initrdPath = initrd;
-  if (task && Object.keys(task).length) {
+  if ((task && Object.keys(task).length) || opts.extraEntries?.length) {
     // The kernel unpacks concatenated archives; pad the first to 4 bytes.
     const main = readFileSync(initrd);
     const pad = (4 - (main.length & 3)) & 3;
     initrdPath = join(dir, 'initrd-task.img');
-    writeFileSync(initrdPath, Buffer.concat([main, Buffer.alloc(pad), taskArchive(task)]));
+    const extra = opts.extraEntries?.length ? [cpioNewc(opts.extraEntries)] : [];
+    writeFileSync(initrdPath, Buffer.concat([main, Buffer.alloc(pad), taskArchive(task ?? {}), ...extra]));
   }
   if (opts.compress !== undefined) words.push(`pstore.compress=${opts.compress}`);
   words.push(...(opts.extraCmdline ?? []));
@@ -316,7 +332,7 @@ export async function kernelCrash(opts: CrashOptions): Promise<CrashResult> {
   }
 }
 
-type ReadFrames = Omit<KernelView, 'kernel' | 'regionAfter' | 'serial' | 'cmdline' | 'banner' | 'bootSeconds' | 'pstoreLog'>;
+type ReadFrames = Omit<KernelView, 'kernel' | 'regionAfter' | 'serial' | 'cmdline' | 'banner' | 'bootSeconds' | 'pstoreLog' | 'archive'>;
 
 /** Parse the frames the guest writes to ttyS1 in read mode. */
 export function parseReadFrames(data: string): ReadFrames {
@@ -382,6 +398,32 @@ function parseFrames(data: string): { frames: ReadFrames; done: boolean } {
 export interface ReadOptions extends BootOptions {
   /** Remove every file after capturing it (the kernel then erases the records). */
   erase?: boolean;
+  /** Run `pstore archive` in the guest on its /sys/fs/pstore (needs extraEntries from guestNode.ts); see KernelView.archive. */
+  archive?: boolean;
+}
+
+/** `pstore archive` run inside the guest (ReadOptions.archive). */
+export interface GuestArchiveRun {
+  exitCode: number;
+  /** Its stdout and stderr. */
+  log: string;
+  /** Every file under /archive: name is `<crash dir>/<file>`. */
+  files: KernelFile[];
+  /** How many files /sys/fs/pstore showed afterwards. */
+  left: number;
+}
+
+/** The ==ARCHIVE_* / ==AFILE / ==LEFT frames of a read boot with archive. */
+export function parseArchiveFrames(data: string): GuestArchiveRun {
+  const exit = /^==ARCHIVE_EXIT (\d+)==$/m.exec(data);
+  const left = /^==LEFT (\d+)==$/m.exec(data);
+  if (!exit || !left) throw new Error('read boot output has no ARCHIVE_EXIT/LEFT frame');
+  const logAt = data.indexOf('==ARCHIVE_LOG==\n');
+  const logEnd = data.indexOf('==END==', logAt);
+  const log = logAt >= 0 && logEnd > logAt ? Buffer.from(data.slice(logAt + 16, logEnd).replace(/\s+/g, ''), 'base64').toString('utf8') : '';
+  // The archived files come after ARCHIVE_EXIT, in the same frame shape as /sys/fs/pstore's.
+  const files = parseFrames(data.slice(exit.index).replace(/^==AFILE /gm, '==FILE ')).frames.files;
+  return { exitCode: Number(exit[1]), log, files, left: Number(left[1]) };
 }
 
 /** The frames a read boot printed; a boot that did not print them all fails with its console tail. */
@@ -393,6 +435,14 @@ function readBootFrames(result: { data: string; console: string }): ReturnType<t
   }
 }
 
+function guestArchive(result: { data: string; console: string }): GuestArchiveRun {
+  try {
+    return parseArchiveFrames(result.data);
+  } catch (e) {
+    throw new VmBootError(`read boot with archive: ${(e as Error).message}`, result.console);
+  }
+}
+
 /** Boot on `image` (the ramoops region, params.memSize bytes) and return what /sys/fs/pstore shows. */
 export async function kernelRead(image: Uint8Array, params: RamoopsParams, opts: ReadOptions = {}): Promise<KernelView> {
   validateParams(params);
@@ -400,12 +450,14 @@ export async function kernelRead(image: Uint8Array, params: RamoopsParams, opts:
   const addr = params.memAddress ?? DEFAULT_MEM_ADDRESS;
   const words = [...baseCmdline(params), 'hx.mode=read', `hx.ramoops=${ramoopsArg(params)}`];
   if (opts.erase) words.push('hx.erase=1');
+  if (opts.archive) words.push('hx.archive=1');
   const b = await boot(words, opts, image, addr);
   try {
     const frames = readBootFrames(b.result);
     return {
       kernel: opts.kernel ?? DEFAULT_GUEST_KERNEL,
       ...frames,
+      archive: opts.archive ? guestArchive(b.result) : undefined,
       pstoreLog: frames.dmesg.split('\n').filter((l) => /pstore|ramoops|ECC|persistent_ram/i.test(l) && !/command line/i.test(l)),
       regionAfter: cutRegion(b.ramFile, addr, params.memSize),
       serial: b.result.console,
@@ -472,12 +524,14 @@ export async function kernelBlkCrash(opts: BlkCrashOptions): Promise<CrashResult
 export async function kernelBlkRead(disk: Uint8Array, blk: BlkParams, opts: ReadOptions = {}): Promise<KernelView> {
   const words = [...baseCmdline({ memSize: 0x100000, recordSize: 0 }), 'hx.mode=read', `hx.pblk=${pblkArg(blk)}`];
   if (opts.erase) words.push('hx.erase=1');
+  if (opts.archive) words.push('hx.archive=1');
   const b = await boot(words, opts, undefined, DEFAULT_MEM_ADDRESS, undefined, disk);
   try {
     const frames = readBootFrames(b.result);
     return {
       kernel: opts.kernel ?? DEFAULT_GUEST_KERNEL,
       ...frames,
+      archive: opts.archive ? guestArchive(b.result) : undefined,
       pstoreLog: frames.dmesg.split('\n').filter((l) => /pstore/i.test(l) && !/command line/i.test(l)),
       regionAfter: new Uint8Array(readFileSync(b.diskFile ?? '')),
       serial: b.result.console,

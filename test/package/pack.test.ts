@@ -98,7 +98,7 @@ describe('the tarball', () => {
     assert.ok(packedSize < MAX_TARBALL_BYTES, `tarball ${packedSize} bytes > ${MAX_TARBALL_BYTES}`);
     const unwanted = packedFiles.filter((p) => /^(test|src|bench|scripts|\.ci|docs)\//.test(p) || /fixtures|\.test\.|\.vm-cache|native\/build\//.test(p));
     assert.deepEqual(unwanted, []);
-    for (const want of ['package.json', 'README.md', 'dist/bin/pstore.js', 'dist/index.js', 'dist/index.d.ts', 'dist/viewer/index.html', 'native/build.mjs', 'native/mmap.c', 'sample/panic-ecc16.bin']) {
+    for (const want of ['package.json', 'README.md', 'dist/bin/pstore.js', 'dist/index.js', 'dist/index.d.ts', 'dist/viewer/index.html', 'native/build.mjs', 'native/mmap.c', 'native/unixdgram.c', 'systemd/pstore-archive.service', 'dist/archive/index.js', 'sample/panic-ecc16.bin']) {
       assert.ok(packedFiles.includes(want), `${want} is packed`);
     }
   });

@@ -85,7 +85,10 @@ export function storeMap(store: VariableStore, fv: FirmwareVolumeHeader | null, 
 export function looksLikeEfiStore(head: Uint8Array): boolean {
   if (looksLikeFvHeader(head)) {
     const fv = decodeFvHeader(head);
-    return fv !== null && storeStatus(head, fv.headerLength) !== 'invalid' && fv.headerLength + VARIABLE_STORE_HEADER_SIZE <= head.length;
+    if (!fv || fv.headerLength + VARIABLE_STORE_HEADER_SIZE > head.length) return false;
+    const status = storeStatus(head, fv.headerLength);
+    // An erased store only counts in the NV volume: other volumes are often 0xFF padding there.
+    return status === 'valid' || (status === 'raw' && fv.nvData);
   }
   return looksLikeStoreHeader(head);
 }

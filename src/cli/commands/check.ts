@@ -6,7 +6,7 @@
 import type { Command } from 'commander';
 import type { BlkImage, BlkZoneReport } from '../../api/blkImage.js';
 import type { RamoopsZoneReport } from '../../backends/ramoops/ramoops.js';
-import { kmsgDumpReasonStr } from '../../backends/blk/zoneFormat.js';
+import { kmsgDumpReasonStr, kmsgHeaderLayout } from '../../backends/blk/zoneFormat.js';
 import { BlockHealth } from '../../zone/persistentRamZone.js';
 import { planRepair, type RepairPlan } from '../../api/repair.js';
 import { writePatchesAtomically } from '../atomicPatch.js';
@@ -90,6 +90,14 @@ export function zoneCheck(r: RamoopsZoneReport): ZoneCheck {
   };
 }
 
+/** One line naming the zone where Linux's enumeration of records ends, or ''. */
+function readStopLine(report: CheckReport): string {
+  const stop = report.zones.find((z) => z.read_stops_here);
+  if (!stop) return '';
+  const hidden = report.zones.filter((z) => z.unread && z.used > 0).length;
+  return `${stop.label}: record header and no data: Linux reads it as 0 bytes and shows no record from here on (${hidden} zones with data not shown)\n`;
+}
+
 function zoneStateLabel(z: ZoneCheck): string {
   if (z.no_record_header) return `${z.state} (no header)`;
   if (z.read_stops_here) return `${z.state} (empty record: read stops)`;
@@ -122,6 +130,8 @@ export function blkZoneCheck(r: BlkZoneReport): ZoneCheck {
     bad_blocks: 0,
     bad_block_list: [],
     no_record_header: r.state === 'bad-magic',
+    read_stops_here: false,
+    unread: false,
     dump:
       r.zone.type === 'dmesg'
         ? k && r.state !== 'bad-magic'
@@ -132,7 +142,21 @@ export function blkZoneCheck(r: BlkZoneReport): ZoneCheck {
 }
 
 export function blkCheckReport(image: BlkImage): CheckReport {
-  const zones = image.zones().map(blkZoneCheck);
+  const reports = image.zones();
+  const zones = reports.map(blkZoneCheck);
+  // psz_kmsg_read returns 0 for a compressed dump without data: Linux's read of records ends there
+  // (kmsg zones in order, then ftrace, pmsg, console).
+  const hdr = kmsgHeaderLayout(image.arch).size;
+  const stop = reports
+    .filter((r) => r.zone.type === 'dmesg')
+    .sort((a, b) => a.zone.index - b.zone.index)
+    .find((r) => r.state === 'valid' && r.kmsg?.compressed && r.header.datalen === hdr);
+  if (stop) {
+    reports.forEach((r, i) => {
+      if (r === stop) zones[i].read_stops_here = true;
+      else if (r.zone.type !== 'dmesg' || r.zone.index > stop.zone.index) zones[i].unread = true;
+    });
+  }
   const err = image.recoveryProblem();
   return { zones, corrected: 0, bad_blocks: 0, ok: !err, recovery_error: err ? err.message : null };
 }
@@ -149,7 +173,7 @@ function blkCheck(image: BlkImage, flags: CheckFlags, io: CliIo): number {
           hex(z.offset),
           hex(z.size),
           z.signature,
-          z.state,
+          z.no_record_header ? z.state : zoneStateLabel(z),
           String(z.start),
           `${z.used}/${z.capacity}`,
           z.dump ? `${z.dump.reason}#${z.dump.counter}${z.dump.compressed ? ' compressed' : ''}` : '-',
@@ -157,6 +181,7 @@ function blkCheck(image: BlkImage, flags: CheckFlags, io: CliIo): number {
         [5, 6],
       ),
     );
+    io.stdout(readStopLine(report));
     io.stdout(report.ok ? 'pstore/blk has no ECC: corruption cannot be detected\n' : `recovery fails: ${report.recovery_error}\n`);
   }
   if (!report.ok) io.stderr(`pstore: the kernel's recovery of this device fails: it shows no records\n`);
@@ -196,8 +221,7 @@ export function checkCommand(imagePath: string, flags: CheckFlags, io: CliIo): n
           [5, 6, 8],
         ),
       );
-      const stop = report.zones.find((z) => z.read_stops_here);
-      if (stop) io.stdout(`${stop.label}: record header and no data: Linux reads it as 0 bytes and shows no record from here on (${report.zones.filter((z) => z.unread && z.used > 0).length} zones with data not shown)\n`);
+      io.stdout(readStopLine(report));
       const ecc = image.layout.params.ecc;
       io.stdout(
         ecc

@@ -35,6 +35,7 @@ export function efiCheck(image: EfiImage, json: boolean, io: CliIo): number {
       `space: ${r.usedBytes} bytes used, ${r.freeBytes} free, ${r.reclaimableBytes} held by deleted variables until the firmware reclaims the store`,
       `runtime writes: ${r.remainingForRuntime} bytes left (efi-pstore stops ${EFI_MIN_RESERVE} bytes short of that)`,
     ];
+    if (r.ftw) lines.push(`fault-tolerant-write working block at ${hex(r.ftw.offset)}: ${r.ftw.crcOk && r.ftw.valid ? 'valid' : `${r.ftw.crcOk ? '' : 'CRC mismatch, '}${r.ftw.valid ? '' : 'not marked valid, '}the firmware re-initialises it`}`);
     io.stdout(lines.join('\n') + '\n');
     if (r.pstore.length) {
       io.stdout(

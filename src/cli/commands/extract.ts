@@ -6,10 +6,10 @@
 import { chmodSync, closeSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, statSync, utimesSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import type { PstoreFile, RecordTime } from '../../core/record.js';
+import type { PstoreFile } from '../../core/record.js';
 import { PstoreError, UsageError } from '../../errors.js';
 import { describeFsError } from '../../node/fileRegion.js';
-import { setExactFileTime, settableFileTime } from '../exactTime.js';
+import { setExactFileTime, settableFileTime, utimesSeconds } from '../../node/fileTime.js';
 import { noRecordsMessage } from '../format.js';
 import type { CliIo } from '../io.js';
 import { addAutoOption, addLayoutOptions, addReadOptions, openPstoreImage, type LayoutFlags, type ReadFlags } from '../layoutOptions.js';
@@ -17,16 +17,6 @@ import { addAutoOption, addLayoutOptions, addReadOptions, openPstoreImage, type 
 export interface ExtractFlags extends LayoutFlags, ReadFlags {
   force?: boolean;
   quiet?: boolean;
-}
-
-/**
- * Seconds as a double for utimes. libuv truncates to microseconds, and a
- * double near 1.7e9 is off by up to ~0.1 µs, so half a microsecond is added:
- * record times (sec.usec) then land exactly.
- */
-export function utimesSeconds(t: RecordTime): number {
-  // Never past the last microsecond of the second: the seconds must stay.
-  return t.sec + Math.min(t.nsec + 500, 999_999_000) / 1e9;
 }
 
 function fsTry<T>(action: string, path: string, fn: () => T): T {

@@ -28,6 +28,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   { name: 'rm', load: async () => (await import('./rm.js')).registerRm },
   { name: 'scan', load: async () => (await import('./scan.js')).registerScan },
   { name: 'view', load: async () => (await import('./view.js')).registerView },
+  { name: 'archive', load: async () => (await import('./archive.js')).registerArchive },
 ];
 
 /**

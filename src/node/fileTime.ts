@@ -23,3 +23,13 @@ export function setExactFileTime(path: string, t: RecordTime): boolean {
 export function settableFileTime(t: RecordTime): RecordTime {
   return { sec: t.sec, nsec: Math.min(Math.max(t.nsec, 0), 999_999_999) };
 }
+
+/**
+ * Seconds as a double for utimes. libuv truncates to microseconds, and a
+ * double near 1.7e9 is off by up to ~0.1 µs, so half a microsecond is added:
+ * record times (sec.usec) then land exactly.
+ */
+export function utimesSeconds(t: RecordTime): number {
+  // Never past the last microsecond of the second: the seconds must stay.
+  return t.sec + Math.min(t.nsec + 500, 999_999_000) / 1e9;
+}
