@@ -185,4 +185,8 @@ test("deflate: 6.1's extra zero byte is a 6.1 retry; 6.6+ (one Z_FINISH call) re
   const cut = bytes(0x2b, 0x28, 0x2e, 0xc9, 0x2f, 0x4a, 0x05);
   assert.deepEqual(deflateDecompress(cut, 100), text('pstore'));
   assert.throws(() => deflateDecompress(cut, 100, { zeroByteRetry: false }), /unexpected end of input/);
+  // 6.1 retries only while output space is left: with exactly 6 bytes of room the
+  // literals fill it from the real bytes, the first call ends Z_OK, and the record is refused.
+  assert.throws(() => deflateDecompress(cut, 6), /unexpected end of input/);
+  assert.deepEqual(deflateDecompress(cut, 7), text('pstore'));
 });

@@ -46,7 +46,10 @@ export function deflateDecompress(src: Uint8Array, maxOut: number, options: Infl
     const padded = new Uint8Array(src.length + 1);
     padded.set(src);
     try {
-      return inflateRaw(padded, maxOut).data;
+      const data = inflateRaw(padded, maxOut).data;
+      // The kernel retries only while output space is left: a stream whose real
+      // bytes already filled the buffer stays refused (found against zlib_inflate).
+      if (!(data.length === maxOut && fillsBeforeEnd(src, maxOut))) return data;
     } catch (e) {
       if (!(e instanceof InflateFail)) throw e;
     }
@@ -59,6 +62,17 @@ export function deflateDecompress(src: Uint8Array, maxOut: number, options: Infl
     }
   }
   throw new DecompressError('deflate', `${first.why} (input offset ${first.at})`);
+}
+
+/** Whether `src`'s own bytes produce `maxOut` bytes of output before the input runs out. */
+function fillsBeforeEnd(src: Uint8Array, maxOut: number): boolean {
+  try {
+    inflateRaw(src, maxOut - 1);
+    return false;
+  } catch (e) {
+    if (!(e instanceof InflateFail)) throw e;
+    return !e.truncated;
+  }
 }
 
 const EMPTY_STORED_BLOCK = Uint8Array.of(0x00, 0x00, 0x00, 0xff, 0xff);
