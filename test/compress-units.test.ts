@@ -106,8 +106,14 @@ test('lz4: end-of-block rules of LZ4_decompress_safe', () => {
   const ok = bytes(0xc0, ...text('abcdefghijkl'), 4, 0, 0x50, ...text('vwxyz'));
   assert.deepEqual(lz4DecompressBlock(ok, 64), text('abcdefghijklijklvwxyz'));
   const zero = ok.slice();
-  zero[13] = 0; // offset 0
-  assert.throws(() => lz4DecompressBlock(zero, 64), /offset 0/);
+  zero[13] = 0; // offset 0: lib/lz4 accepts it and the match is zeros (checked against the kernel's C in test/diff)
+  assert.deepEqual(lz4DecompressBlock(zero, 64), Uint8Array.from([...text('abcdefghijkl'), 0, 0, 0, 0, ...text('vwxyz')]));
+  // A literal run ending within the last 8 input bytes, then a match: the kernel's
+  // shortcut skips the end-of-block check when the run starts > 16 bytes before the end.
+  const shortcut = bytes(0xe0, ...text('abcdefghijklmn'), 14, 0, 0x10, ...text('z'));
+  assert.deepEqual(lz4DecompressBlock(shortcut, 64), text('abcdefghijklmnabcdz'));
+  // Without 32 bytes of output room the shortcut is not taken: the run must end the block.
+  assert.throws(() => lz4DecompressBlock(shortcut, 31), /does not end with literals/);
   const far = ok.slice();
   far[13] = 13; // before the output start
   assert.throws(() => lz4DecompressBlock(far, 64), /before output start/);
@@ -170,4 +176,17 @@ test('zstd: compress before initZstd is a clear error; frames are checked like t
   assert.throws(() => zstdDecompress(bomb, 1 << 20), /output larger/);
   assert.ok(performance.now() - t < 1000);
   assert.equal(zstdDecompress(bomb.subarray(0, 6 + 4 * 2).map((b, i) => (i === 10 ? b | 1 : b)), 1 << 20).length, 2 << 17);
+});
+
+test("deflate: 6.1's extra zero byte is a 6.1 retry; 6.6+ (one Z_FINISH call) rejects such a stream", () => {
+  // "pstore" in a fixed-Huffman block, last byte cut: the end-of-block code's
+  // last bits are zeros in the missing byte. Answers checked against the
+  // kernel's zlib_inflate (test/diff): 6.1 crypto deflate decodes it, 6.6+ does not.
+  const cut = bytes(0x2b, 0x28, 0x2e, 0xc9, 0x2f, 0x4a, 0x05);
+  assert.deepEqual(deflateDecompress(cut, 100), text('pstore'));
+  assert.throws(() => deflateDecompress(cut, 100, { zeroByteRetry: false }), /unexpected end of input/);
+  // 6.1 retries only while output space is left: with exactly 6 bytes of room the
+  // literals fill it from the real bytes, the first call ends Z_OK, and the record is refused.
+  assert.throws(() => deflateDecompress(cut, 6), /unexpected end of input/);
+  assert.deepEqual(deflateDecompress(cut, 7), text('pstore'));
 });

@@ -30,3 +30,10 @@ test('the reading kernel decides how large a decompressed record may be', () => 
   assert.deepEqual(imageWithRecord('6.12', 3 * bufsize).files().map((f) => f.name), ['dmesg-ramoops-0']);
   assert.deepEqual(imageWithRecord('6.1', Math.floor((bufsize * 100) / 45)).files().map((f) => f.name), ['dmesg-ramoops-0']);
 });
+
+test('the 6.12 profile reads deflate as 6.6+ does: no retry with an extra zero byte', async () => {
+  const { decompressorFor } = await import('../src/api/image.js');
+  const cut = new Uint8Array([0x2b, 0x28, 0x2e, 0xc9, 0x2f, 0x4a, 0x05]); // "pstore", last byte cut (see compress-units)
+  assert.equal(new TextDecoder().decode(decompressorFor('deflate', 4084, '6.1')!(cut, 0)!.data), 'pstore');
+  assert.equal(decompressorFor('deflate', 4084, '6.12')!(cut, 0), null);
+});

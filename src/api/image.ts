@@ -7,6 +7,7 @@
 import type { Arch } from '../backends/ramoops/arch.js';
 import type { KernelProfile } from '../core/kernel.js';
 import type { PstoreBackend } from '../core/backend.js';
+import { deflateDecompress } from '../core/compress/deflate.js';
 import { decompressLimit, getCompressor } from '../core/compress/registry.js';
 import type { CompressorName } from '../core/compress/types.js';
 import type { SymbolMap } from '../core/ftrace.js';
@@ -59,10 +60,13 @@ export const AUTO_COMPRESSORS: readonly CompressorName[] = ['deflate', 'zstd', '
 export function decompressorFor(compress: 'auto' | 'none' | CompressorName | undefined, bufsize: number, profile: '6.1' | '6.12'): DecompressFn | null {
   if (compress === 'none') return null;
   const names = !compress || compress === 'auto' ? AUTO_COMPRESSORS : [compress];
+  // 6.6+ inflates in one Z_FINISH call: no 6.1-style retry with an extra zero byte.
+  const decompress = (name: CompressorName, data: Uint8Array, limit: number): Uint8Array =>
+    name === 'deflate' && profile === '6.12' ? deflateDecompress(data, limit, { zeroByteRetry: false }) : getCompressor(name).decompress(data, limit);
   return (data) => {
     for (const name of names) {
       try {
-        return { name, data: getCompressor(name).decompress(data, decompressLimit(name, bufsize, profile)) };
+        return { name, data: decompress(name, data, decompressLimit(name, bufsize, profile)) };
       } catch (e) {
         if (!(e instanceof DecompressError)) throw e;
       }

@@ -17,7 +17,7 @@
 import { join } from 'node:path';
 import { constants } from 'node:fs';
 import { PstoreError } from '../errors.js';
-import { ImageLockedError, lockImage, type ImageLock } from '../recorder/lock.js';
+import { ImageLockedError, lockImage, type ImageLock } from '../node/imageLock.js';
 import { fsyncDir, nodeFs, sleepSync, type ArchiveFs, type StepHook } from './archiveFs.js';
 import { prepareCrash } from './crashRecord.js';
 import { groupEvents } from './events.js';

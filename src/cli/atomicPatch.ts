@@ -1,6 +1,7 @@
 import { chmodSync, closeSync, constants, copyFileSync, fsyncSync, openSync, renameSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { describeFsError, openImageFile } from '../node/fileRegion.js';
+import { lockImage } from '../node/imageLock.js';
 
 /**
  * Apply byte patches to an image. A regular file is patched in a copy
@@ -21,6 +22,8 @@ export function writePatchesAtomically(path: string, patches: Array<{ offset: nu
     return;
   }
   const tmp = join(dirname(path), `.${basename(path)}.pstore-${process.pid}.tmp`);
+  // Held until the rename: a writer of the old file (a flight recorder) would lose what it writes.
+  const lock = lockImage(path);
   try {
     copyFileSync(path, tmp, constants.COPYFILE_FICLONE);
     chmodSync(tmp, st.mode & 0o7777);
@@ -35,6 +38,8 @@ export function writePatchesAtomically(path: string, patches: Array<{ offset: nu
   } catch (e) {
     rmSync(tmp, { force: true });
     throw describeFsError(e, 'repair', path);
+  } finally {
+    lock.release();
   }
   // Make the rename itself durable.
   try {

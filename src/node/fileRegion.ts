@@ -4,53 +4,11 @@
  */
 import { closeSync, fdatasyncSync, fstatSync, openSync, readSync, writeSync } from 'node:fs';
 import { PstoreError, TruncatedImageError, UsageError } from '../errors.js';
+import { describeFsError, FileAccessError } from './fsErrors.js';
 import { checkRange, type Region } from '../region/region.js';
+import { lockImage, type ImageLock } from './imageLock.js';
 
-/** A file system error turned into one line a user can act on. */
-export class FileAccessError extends PstoreError {
-  constructor(
-    message: string,
-    /** errno code such as ENOENT, when there was one. */
-    readonly code?: string,
-  ) {
-    super(message);
-  }
-}
-
-const REASONS: Record<string, string> = {
-  ENOENT: 'no such file or directory',
-  EACCES: 'permission denied',
-  EPERM: 'operation not permitted',
-  EISDIR: 'is a directory',
-  ENOTDIR: 'a path component is not a directory',
-  EROFS: 'read-only file system',
-  ENOSPC: 'no space left on device',
-  EEXIST: 'already exists',
-  ENOTEMPTY: 'directory not empty',
-  EMFILE: 'too many open files',
-  EBUSY: 'device or resource busy',
-  EIO: 'input/output error',
-  ELOOP: 'too many symbolic links',
-  ENAMETOOLONG: 'file name too long',
-  EFBIG: 'file too large',
-};
-
-function errnoCode(e: unknown): string | undefined {
-  if (e && typeof e === 'object' && 'code' in e && typeof (e as { code: unknown }).code === 'string') return (e as { code: string }).code;
-  return undefined;
-}
-
-/**
- * Turns an exception from node:fs into a FileAccessError (`cannot open 'x': no
- * such file or directory`); anything that is not an errno error is returned unchanged.
- */
-export function describeFsError(e: unknown, action: string, path: string): unknown {
-  if (e instanceof PstoreError) return e;
-  const code = errnoCode(e);
-  if (!code) return e;
-  const reason = REASONS[code] ?? (e instanceof Error ? e.message.replace(/^[A-Z]+: /, '').replace(/, \w+ '.*'$/, '') : code);
-  return new FileAccessError(`cannot ${action} '${path}': ${reason}`, code);
-}
+export { describeFsError, FileAccessError } from './fsErrors.js';
 
 export interface OpenImageOptions {
   /** Open read-write (write commands); read commands never modify the file. */
@@ -65,6 +23,8 @@ export class FileRegion implements Region {
     readonly size: number,
     readonly path: string,
     readonly writable: boolean,
+    /** The one-writer lock taken for a writable regular file, released by close(). */
+    private lock: ImageLock | null = null,
   ) {
     this.fd = fd;
   }
@@ -124,6 +84,9 @@ export class FileRegion implements Region {
       closeSync(fd);
     } catch (e) {
       throw describeFsError(e, 'close', this.path);
+    } finally {
+      this.lock?.release();
+      this.lock = null;
     }
   }
 }
@@ -144,6 +107,7 @@ export function openPath(path: string, write: boolean): number {
 export function openImageFile(path: string, options: OpenImageOptions = {}): FileRegion {
   const write = options.write ?? false;
   const fd = openPath(path, write);
+  let lock: ImageLock | null = null;
   try {
     const st = fstatSync(fd);
     if (st.isDirectory()) throw new FileAccessError(`cannot open '${path}': is a directory`, 'EISDIR');
@@ -154,8 +118,12 @@ export function openImageFile(path: string, options: OpenImageOptions = {}): Fil
     // a read, so take it from the end of the device.
     let size = st.size;
     if (!st.isFile()) size = deviceSize(fd, path);
-    return new FileRegion(fd, size, path, write);
+    // One writer per image file: a running flight recorder or another write
+    // command holds `<image>.lock`, and two writers would interleave zones.
+    if (write && st.isFile()) lock = lockImage(path);
+    return new FileRegion(fd, size, path, write, lock);
   } catch (e) {
+    lock?.release();
     closeSync(fd);
     throw describeFsError(e, 'open', path);
   }
@@ -185,4 +153,28 @@ function deviceSize(fd: number, path: string): number {
     else hi = mid;
   }
   return lo + 1;
+}
+
+/**
+ * Makes bytes [from, to) of a file real blocks: zeros are written where the
+ * file is extended, and holes of a sparse file are written back. A file
+ * system that is full then fails here with ENOSPC, once, instead of a later
+ * write failing half way — or, through a shared mapping, killing the process
+ * with SIGBUS.
+ */
+export function allocateFile(fd: number, path: string, size: number): void {
+  const st = fstatSync(fd);
+  if (st.size >= size && st.blocks * 512 >= size) return;
+  const chunk = new Uint8Array(1 << 16);
+  try {
+    for (let pos = 0; pos < size; pos += chunk.length) {
+      const n = Math.min(chunk.length, size - pos);
+      const have = pos < st.size ? readSync(fd, chunk, 0, Math.min(n, st.size - pos), pos) : 0;
+      chunk.fill(0, have, n);
+      let done = 0;
+      while (done < n) done += writeSync(fd, chunk, done, n - done, pos + done);
+    }
+  } catch (e) {
+    throw describeFsError(e, 'allocate', path);
+  }
 }

@@ -2,7 +2,7 @@
 export { openRecorder, recorderParams, consoleStamp, RECORDER_DEFAULTS, LOG_LEVELS, type Recorder, type RecorderOptions, type RecorderIo, type RecorderConsole, type RecorderPmsg, type LogLevel, type LogLevelName } from './recorder.js';
 export { installCrashHooks, type CrashHookOptions, type CrashAction } from './hooks.js';
 export { captureStdio, writeUncaptured, type CaptureOptions } from './capture.js';
-export { lockImage, ImageLockedError, type ImageLock } from './lock.js';
+export { lockImage, ImageLockedError, type ImageLock } from '../node/imageLock.js';
 export { previousRecord, type PreviousRecord } from './previous.js';
 export { getGlobalRecorder } from './global.js';
 export { pstoreDestination, pinoToSyslog, type PinoDestinationOptions } from './pino.js';

@@ -6,7 +6,7 @@
  * mapping, or positioned writes: either outlives a killed process), and
  * dump() runs the pstore dump path into the next dmesg zone.
  */
-import { closeSync, constants, fstatSync, ftruncateSync, openSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync } from 'node:fs';
 import { RamoopsImage } from '../api/ramoopsImage.js';
 import { kernelProfile } from '../backends/ramoops/kernelProfile.js';
 import { ramoopsLayout, type RamoopsLayout, type RamoopsParams } from '../backends/ramoops/layout.js';
@@ -15,14 +15,14 @@ import { Pstore } from '../core/platform.js';
 import type { RecordTime } from '../core/record.js';
 import { LayoutError, PstoreError, UsageError } from '../errors.js';
 import { DumperRegistry, LogBuffer } from '../frontends/index.js';
-import { describeFsError, FileRegion } from '../node/fileRegion.js';
+import { allocateFile, describeFsError, FileRegion } from '../node/fileRegion.js';
 import { mapFileRegion, mmapUnavailableReason, MmapRegion } from '../node/mmapRegion.js';
 import type { Region } from '../region/region.js';
 import { PersistentRamZone } from '../zone/persistentRamZone.js';
 import { ConsoleZoneWriter } from './consoleWriter.js';
 import { installRecorderDeflate } from './deflate.js';
 import { installCrashHooks, type CrashHookOptions } from './hooks.js';
-import { lockImage, type ImageLock } from './lock.js';
+import { lockImage, type ImageLock } from '../node/imageLock.js';
 import { previousRecord, type PreviousRecord } from './previous.js';
 
 /** Recorder layout defaults: 4 × 64 KiB dmesg records, 256 KiB console, 64 KiB pmsg, ECC 16, no ftrace. */
@@ -197,7 +197,7 @@ export function openRecorder(path: string, options: RecorderOptions = {}): Recor
       const st = fstatSync(fd);
       if (!st.isFile()) throw new UsageError(`'${path}' is not a regular file`);
       if (st.size === 0) {
-        ftruncateSync(fd, memSize);
+        allocateFile(fd, path, memSize);
         fresh = true;
       } else if (st.size !== memSize) {
         if (!options.overwrite || st.size > memSize) {
@@ -206,9 +206,11 @@ export function openRecorder(path: string, options: RecorderOptions = {}): Recor
               (st.size > memSize ? ' (refusing to shrink it)' : '; pass { overwrite: true } to reformat it'),
           );
         }
-        ftruncateSync(fd, memSize); // grows only
+        allocateFile(fd, path, memSize); // grows only
         fresh = true;
       }
+      // Every block real before any write: a full disk is an error here, not a SIGBUS in a mapped write later.
+      allocateFile(fd, path, memSize);
     } catch (e) {
       closeSync(fd);
       throw describeFsError(e, 'size', path);

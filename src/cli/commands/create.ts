@@ -4,7 +4,7 @@
  * file or formats an existing one in place; a file is never shrunk, only
  * extended when it is smaller than the region.
  */
-import { closeSync, ftruncateSync, openSync, statSync, type Stats } from 'node:fs';
+import { closeSync, openSync, rmSync, statSync, type Stats } from 'node:fs';
 import { Option, type Command } from 'commander';
 import { BlkImage, blkDefaultParams, type BlkImageOptions } from '../../api/blkImage.js';
 import { createBlk } from '../../api/blkWrite.js';
@@ -16,7 +16,7 @@ import { kernelProfile } from '../../backends/ramoops/kernelProfile.js';
 import { ramoopsLayout, RAMOOPS_DEFAULTS, type RamoopsLayout } from '../../backends/ramoops/layout.js';
 import { parseSize } from '../../backends/ramoops/params.js';
 import { LayoutError, PstoreError, UsageError } from '../../errors.js';
-import { describeFsError, openImageFile } from '../../node/fileRegion.js';
+import { allocateFile, describeFsError, openImageFile } from '../../node/fileRegion.js';
 import type { CliIo } from '../io.js';
 import { addLayoutOptions, blkImageOptions, imageOptions, resolveBackend, resolveLayout } from '../layoutOptions.js';
 import { addForceOption, type WriteFlags } from './write.js';
@@ -72,12 +72,15 @@ function ensureSize(imagePath: string, st: Stats | null, need: number, io: CliIo
     throw describeFsError(e, st ? 'open' : 'create', imagePath);
   }
   try {
-    ftruncateSync(fd, need);
+    // Real blocks, not a sparse extension: a full file system fails here, not in a later write.
+    allocateFile(fd, imagePath, need);
   } catch (e) {
-    throw describeFsError(e, 'extend', imagePath);
-  } finally {
     closeSync(fd);
+    // A file this command created and could not fill is removed; an existing one keeps its bytes.
+    if (!st) rmSync(imagePath, { force: true });
+    throw e;
   }
+  closeSync(fd);
   if (st) io.stderr(`pstore: extended '${imagePath}' from ${st.size} to ${need} bytes\n`);
   else io.stdout(`created '${imagePath}' (${need} bytes)\n`);
 }

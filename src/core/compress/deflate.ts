@@ -18,13 +18,22 @@ export const KERNEL_DEFLATE_PARAMS = {
   '6.12': { level: 6, windowBits: 15, memLevel: 8 },
 } as const;
 
+export interface InflateOptions {
+  /**
+   * The 6.1 crypto wrapper's retry with one zero byte appended when the input
+   * ends inside the stream (default true). 6.6+ calls zlib_inflate once with
+   * Z_FINISH and has no such retry: pass false to read as those kernels do.
+   */
+  zeroByteRetry?: boolean;
+}
+
 /**
  * Inflate a pstore deflate payload. Raw deflate first; when the input ends
  * inside the stream, retry once with one zero byte appended, as the 6.1
  * crypto wrapper does (zlib sometimes wants to look at one more byte); then,
  * for records of the old zlib-wrapped pstore (3.11 to 4.18), a zlib stream.
  */
-export function deflateDecompress(src: Uint8Array, maxOut: number): Uint8Array {
+export function deflateDecompress(src: Uint8Array, maxOut: number, options: InflateOptions = {}): Uint8Array {
   if (src.length === 0) throw new DecompressError('deflate', 'empty input');
   let first: InflateFail;
   try {
@@ -33,11 +42,14 @@ export function deflateDecompress(src: Uint8Array, maxOut: number): Uint8Array {
     if (!(e instanceof InflateFail)) throw e;
     first = e;
   }
-  if (first.truncated) {
+  if (first.truncated && options.zeroByteRetry !== false) {
     const padded = new Uint8Array(src.length + 1);
     padded.set(src);
     try {
-      return inflateRaw(padded, maxOut).data;
+      const data = inflateRaw(padded, maxOut).data;
+      // The kernel retries only while output space is left: a stream whose real
+      // bytes already filled the buffer stays refused (found against zlib_inflate).
+      if (!(data.length === maxOut && fillsBeforeEnd(src, maxOut))) return data;
     } catch (e) {
       if (!(e instanceof InflateFail)) throw e;
     }
@@ -50,6 +62,17 @@ export function deflateDecompress(src: Uint8Array, maxOut: number): Uint8Array {
     }
   }
   throw new DecompressError('deflate', `${first.why} (input offset ${first.at})`);
+}
+
+/** Whether `src`'s own bytes produce `maxOut` bytes of output before the input runs out. */
+function fillsBeforeEnd(src: Uint8Array, maxOut: number): boolean {
+  try {
+    inflateRaw(src, maxOut - 1);
+    return false;
+  } catch (e) {
+    if (!(e instanceof InflateFail)) throw e;
+    return !e.truncated;
+  }
 }
 
 const EMPTY_STORED_BLOCK = Uint8Array.of(0x00, 0x00, 0x00, 0xff, 0xff);

@@ -40,6 +40,12 @@ export function lz4DecompressBlock(src: Uint8Array, maxOut: number, algorithm: C
   for (;;) {
     const token = src[ip++];
     let len = token >>> 4;
+    // The kernel's two-stage shortcut: a literal run of 0..14 that starts more
+    // than 16 input bytes before the end, with 32 bytes of output room, is
+    // copied without the end-of-block checks below, so a run ending within the
+    // last 8 input bytes may still be followed by a match (found by comparing
+    // with lib/lz4 on mutated blocks).
+    const shortcut = len !== 15 && ip < iend - 16 && op <= maxOut - 32;
     if (len === 15) {
       if (ip >= iend - 15) fail('literal length runs past the input', ip);
       let s: number;
@@ -49,7 +55,7 @@ export function lz4DecompressBlock(src: Uint8Array, maxOut: number, algorithm: C
       } while (ip < iend - 15 && s === 255);
     }
     const cpy = op + len;
-    if (cpy > maxOut - MFLIMIT || ip + len > iend - (2 + 1 + LASTLITERALS)) {
+    if (!shortcut && (cpy > maxOut - MFLIMIT || ip + len > iend - (2 + 1 + LASTLITERALS))) {
       // Only the final, literals-only sequence may come this close to either end.
       if (ip + len !== iend) fail(ip + len > iend ? 'literals run past the input' : 'block does not end with literals', ip);
       if (cpy > maxOut) fail(`output larger than ${maxOut} bytes`, ip);
@@ -63,7 +69,11 @@ export function lz4DecompressBlock(src: Uint8Array, maxOut: number, algorithm: C
 
     const offset = src[ip] | (src[ip + 1] << 8);
     ip += 2;
-    if (offset === 0 || offset > op) fail(`match offset ${offset} before output start`, ip - 2);
+    // Offset 0 passes the kernel's check (match + dictSize < lowPrefix): it
+    // stores the offset (0) as 4 bytes at the match position and copies the
+    // match from itself, so the match is zeros — here too (the output starts
+    // zero-filled and nothing is written past op).
+    if (offset > op) fail(`match offset ${offset} before output start`, ip - 2);
     let mlen = token & 15;
     if (mlen === 15) {
       let s: number;

@@ -12,6 +12,7 @@ import { closeSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } 
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { PstoreError } from '../errors.js';
+import { describeFsError } from './fsErrors.js';
 
 /** The image is already open for writing by a live process (or this one). */
 export class ImageLockedError extends PstoreError {
@@ -97,7 +98,7 @@ export function lockImage(imagePath: string): ImageLock {
       fd = openSync(lockPath, 'wx', 0o644);
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
-      if (code !== 'EEXIST') throw new ImageLockedError(`cannot create lock file '${lockPath}': ${(e as Error).message}`);
+      if (code !== 'EEXIST') throw describeFsError(e, 'create lock file', lockPath);
       const owner = parseOwner(readText(lockPath));
       if (!owner && attempt === 0) {
         // Its creator writes the owner line right after creating it: look again shortly.
@@ -123,9 +124,13 @@ export function lockImage(imagePath: string): ImageLock {
     }
     try {
       writeSync(fd, line);
-    } finally {
+    } catch (e) {
+      // A full file system: no lock without its owner line (others would wait for it, then take it over).
       closeSync(fd);
+      unlinkSync(lockPath);
+      throw describeFsError(e, 'write lock file', lockPath);
     }
+    closeSync(fd);
     held.add(abs);
     let released = false;
     return {
