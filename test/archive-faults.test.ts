@@ -229,6 +229,8 @@ test('a read-only source is archived without removal and says so', async () => {
 
 test('a real read-only mount and a real full tmpfs (root only: mount -t tmpfs)', async (t) => {
   if (process.getuid?.() !== 0) {
+    // CI runs as root: there a skip would hide the real-mount proof.
+    assert.ok(!process.env.CI, 'CI must run as root to mount tmpfs');
     t.skip('needs root to mount tmpfs; the injected-fault tests above cover the same paths');
     return;
   }
