@@ -27,7 +27,7 @@ export const ECC_CANDIDATES: readonly number[] = [16, 8, 32, 64, 4, 2, 128];
 /** Module-parameter default zone size, assumed for zones that carry no header at all (U-Boot-made images). */
 const DEFAULT_ZONE = 4096;
 /** Equally good layouts whose files are compared. */
-const MAX_TIED = 8;
+const MAX_TIED = 24;
 /** Longest run of zones considered for one region. */
 const MAX_ZONES = 8192;
 
@@ -694,6 +694,7 @@ export class LayoutInference {
     let unsignedMissing = 0;
     let eccWrong = 0;
     let contentWrong = 0;
+    const profile = kernelProfile(h.kernel);
     for (let zi = 0; zi < layout.zones.length; zi++) {
       const z = layout.zones[zi];
       const abs = h.offset + z.offset;
@@ -709,6 +710,11 @@ export class LayoutInference {
           const text = this.dataText(c);
           if (z.type === 'dmesg' && text === 'other') {
             prior -= 8; // a kmsg record always starts with its plain-text header, compressed or not
+            contentWrong++;
+          }
+          // An ftrace signature names the kernel version that wrote it (and its record format).
+          if (c.kind === 'ftrace' && c.versionCode && c.versionCode >>> 8 !== ((profile.major << 8) | profile.minor)) {
+            prior -= 8;
             contentWrong++;
           }
           // console and pmsg data never start with a kmsg header
