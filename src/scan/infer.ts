@@ -27,7 +27,7 @@ export const ECC_CANDIDATES: readonly number[] = [16, 8, 32, 64, 4, 2, 128];
 /** Module-parameter default zone size, assumed for zones that carry no header at all (U-Boot-made images). */
 const DEFAULT_ZONE = 4096;
 /** Equally good layouts whose files are compared. */
-const MAX_TIED = 8;
+const MAX_TIED = 24;
 /** Longest run of zones considered for one region. */
 const MAX_ZONES = 8192;
 
@@ -203,6 +203,15 @@ export class LayoutInference {
     if (e.mismatch || e.orphans) confidence *= 0.7;
     if (e.truncated) confidence *= 0.8;
     const notes = [...e.hyp.notes];
+    // The kernel signs every zone it attaches: a zone without a header between zones with one is
+    // a damaged header, or two regions back to back read as one. Either way the layout is a guess.
+    const firstFound = e.zones.findIndex((z) => z.state === 'found');
+    const lastFound = e.zones.length - 1 - [...e.zones].reverse().findIndex((z) => z.state === 'found');
+    const gaps = firstFound < 0 ? 0 : e.zones.filter((z, i) => i > firstFound && i < lastFound && z.state === 'missing').length;
+    if (gaps) {
+      confidence = Math.min(confidence, 0.65);
+      notes.push(`${gaps} zone(s) without a header between zones with one: a damaged header, or two regions back to back`);
+    }
     if (e.truncated) notes.push('the region runs past the end of the dump (truncated dump?)');
     if (e.missing + e.unsignedMissing) notes.push(`${e.missing + e.unsignedMissing} of ${e.zones.length} zones have no header where the layout puts them`);
     return {
@@ -261,7 +270,7 @@ export class LayoutInference {
           if (e.score > best.score || (e.score > best.score - 3.5 && pow2(e) && !pow2(best))) best = e;
         }
       }
-      best = this.settle(best, all);
+      best = this.challenged(this.settle(best, all), all);
     }
     return best;
   }
@@ -296,6 +305,33 @@ export class LayoutInference {
     if (!differ.length) return this.leadingBlank(winner.e);
     const alternatives = differ.map((v) => `${describeParams(v.e)}: files ${v.names.join(', ') || 'none'} (chosen: ${winner.names.join(', ') || 'none'})`);
     return { ...winner.e, ambiguous: true, alternatives };
+  }
+
+  /**
+   * Layouts that explain more of the headers than the chosen one and
+   * contradict nothing more (typically a last ftrace or pmsg zone that no
+   * later header bounds, left out for a rounder region size): when their
+   * files differ, the choice is a guess and the region is ambiguous.
+   */
+  private challenged(chosen: Evaluated, all: Evaluated[]): Evaluated {
+    const worse = (e: Evaluated): boolean =>
+      e.mismatch > chosen.mismatch || e.orphans > chosen.orphans || e.eccWrong > chosen.eccWrong || e.contentWrong > chosen.contentWrong || (e.truncated && !chosen.truncated);
+    const seen = new Set<string>();
+    const rivals: Evaluated[] = [];
+    for (const e of [...all].sort((a, b) => b.score - a.score)) {
+      if (e.found <= chosen.found || worse(e)) continue;
+      const sig = `${e.hyp.offset}:${JSON.stringify(e.params)}:${e.hyp.kernel}:${e.hyp.ftraceCpus}`;
+      if (seen.has(sig)) continue;
+      seen.add(sig);
+      rivals.push(e);
+      if (rivals.length >= MAX_TIED) break;
+    }
+    if (!rivals.length) return chosen;
+    const mine = this.filesOf(chosen);
+    const differ = rivals.map((e) => ({ e, ...this.filesOf(e) })).filter((v) => v.bad <= mine.bad && v.files !== mine.files);
+    if (!differ.length) return chosen;
+    const alternatives = differ.map((v) => `${describeParams(v.e)} (explains ${v.e.found - chosen.found} more header(s)): files ${v.names.join(', ') || 'none'} (chosen: ${mine.names.join(', ') || 'none'})`);
+    return { ...chosen, ambiguous: true, alternatives: [...(chosen.alternatives ?? []), ...alternatives] };
   }
 
   /**
@@ -591,13 +627,16 @@ export class LayoutInference {
     if (h.dmesgCount) {
       const k = h.dmesgCount;
       const z = h.dmesgZone;
-      const step = z % 2 ? 1 : 2;
+      // Zones are floor(rest / k): kernels that round them down to even (6.1 LTS, 6.8+) allow a range twice as wide.
+      const step = z % 2 === 0 && kernelProfile(h.kernel).alignDown2 ? 2 : 1;
       dLo = Math.max(k * z, k * h.record);
       dHi = Math.min(k * (z + step), (k + 1) * h.record);
       if (dLo >= dHi) return null;
     }
     const fixed = tails + ftraceSize;
-    const memSize = roundest(dLo + fixed, dHi + fixed);
+    // The roundest size the zones allow, but not past the end of the dump when the zones fit in it.
+    const room = this.dump.size - h.offset;
+    const memSize = roundest(dLo + fixed, dLo + fixed <= room ? Math.min(dHi + fixed, room + 1) : dHi + fixed);
     const params: RamoopsParams = {
       mem_size: memSize,
       record_size: h.record,
@@ -655,6 +694,7 @@ export class LayoutInference {
     let unsignedMissing = 0;
     let eccWrong = 0;
     let contentWrong = 0;
+    const profile = kernelProfile(h.kernel);
     for (let zi = 0; zi < layout.zones.length; zi++) {
       const z = layout.zones[zi];
       const abs = h.offset + z.offset;
@@ -669,7 +709,12 @@ export class LayoutInference {
           if (c.size > z.geometry.dataSize) invalid++;
           const text = this.dataText(c);
           if (z.type === 'dmesg' && text === 'other') {
-            prior -= 3;
+            prior -= 8; // a kmsg record always starts with its plain-text header, compressed or not
+            contentWrong++;
+          }
+          // An ftrace signature names the kernel version that wrote it (and its record format).
+          if (c.kind === 'ftrace' && c.versionCode && c.versionCode >>> 8 !== ((profile.major << 8) | profile.minor)) {
+            prior -= 8;
             contentWrong++;
           }
           // console and pmsg data never start with a kmsg header
@@ -703,6 +748,10 @@ export class LayoutInference {
       if (c.offset >= h.offset && c.offset < end && !zoneStarts.has(c.offset) && c.start === 0 && c.size === 0) orphans++;
     }
     const truncated = end > this.dump.size;
+    // Zones assumed without a header (U-Boot signs only what it writes) earn the region's roundness only
+    // over zeroed memory: over other bytes a rounder region is no evidence that they exist.
+    const assumed = h.unsigned ? layout.zones.slice(layout.zones.length - h.unsigned) : [];
+    const assumedBytes = assumed.every((z) => this.isBlank(h.offset + z.offset, z.size, 0)) ? 0 : assumed.reduce((n, z) => n + z.size, 0);
     const score =
       4 * found -
       3 * missingRuns -
@@ -710,9 +759,9 @@ export class LayoutInference {
       unsignedMissing -
       4 * mismatch -
       2 * invalid -
-      4 * eccWrong -
+      16 * eccWrong - // header parity that fails at this zone size rules the size out, whatever its roundness
       3 * orphans +
-      0.5 * Math.min(trailingZeros(memSize), 30) +
+      0.5 * Math.min(trailingZeros(memSize), trailingZeros(memSize - assumedBytes), 30) +
       prior +
       (truncated ? -2 : 0);
     if (!unsignedMissing) h = { ...h, notes: h.notes.filter((n) => !n.includes('assumed at the default size')) };

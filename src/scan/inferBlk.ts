@@ -336,6 +336,15 @@ export class BlkInference {
     if (mismatch || invalid || stray) confidence *= 0.7;
     if (truncated) confidence *= 0.8;
     if (guessed && found < 2) confidence *= 0.95;
+    // pstore/zone fills kmsg zones in turn from the first: one without a header between written ones
+    // is an erased record, or two devices back to back read as one. The layout is then a guess.
+    const kz = zones.filter((z) => z.type === 'dmesg');
+    const lastK = kz.map((z) => z.state).lastIndexOf('found');
+    const kGaps = kz.filter((z, i) => i < lastK && z.state === 'missing').length;
+    if (kGaps) {
+      confidence = Math.min(confidence, 0.65);
+      notes.push(`${kGaps} kmsg zone(s) without a header before a written one: erased records, or two devices back to back`);
+    }
     // A guess between layouts that show different files is never trusted.
     if (alternatives.length) confidence = Math.min(confidence, 0.5);
     return {
