@@ -79,6 +79,14 @@ export class EfiBackend implements PstoreBackend {
       for (;;) {
         v = this.services.getNextVariableName(prev, this.profile.varNameSize);
         if (typeof v === 'string') break;
+        if (seen.has(v)) {
+          // Two live variables with one name (of any vendor): GetNextVariableName resumes
+          // after the first and cycles; the kernel reads the same records until stop_loop
+          // (or, for another vendor's pair, forever) and shows no more. We stop here.
+          this.note(v, `the firmware's enumeration cycles at '${v.name}' (a duplicate name): the kernel reads no further`);
+          return;
+        }
+        seen.add(v);
         prev = { units: nameUnits(v.nameBytes), guid: v.header.vendorGuid };
         if (v.header.vendorGuid === LINUX_EFI_CRASH_GUID) break;
       }
@@ -86,13 +94,6 @@ export class EfiBackend implements PstoreBackend {
         if (v !== 'not-found') this.note(null, `GetNextVariableName returned ${v}: the kernel stops reading here`);
         return;
       }
-      if (seen.has(v)) {
-        // Two live variables with one name: GetNextVariableName resumes after the first
-        // and cycles; the kernel reads the same records until stop_loop and shows no more.
-        this.note(v, `the firmware's enumeration cycles at '${v.name}' (a duplicate name): the kernel reads no further`);
-        return;
-      }
-      seen.add(v);
       const units = prev!.units;
       const parsed = parseDumpName(ucs2AsUtf8(units));
       if (!parsed) {
