@@ -5,6 +5,7 @@
  * read, and the ECC notice ramoops appends split off.
  */
 import { decompressAny } from '../core/compress/registry.js';
+import { parseDumpHeader } from '../core/dumpHeader.js';
 import type { EccStatus } from '../core/record.js';
 import type { ParsedName } from './names.js';
 import type { SourceFile } from './sourceFile.js';
@@ -26,7 +27,6 @@ export interface DmesgPart {
 /** Largest decompressed part we accept: well above any kernel's dump buffer. */
 const MAX_DECOMPRESSED = 16 << 20;
 
-const HEADER = /^([A-Z][A-Za-z]*)#(\d+) Part(\d+)\n/;
 const ECC_NOTICE = /\nECC: (?:No errors detected|(\d+) Corrected bytes, (\d+) unrecoverable blocks)\n$/;
 
 const latin1 = new TextDecoder('latin1');
@@ -51,12 +51,12 @@ export function readDmesgPart(file: SourceFile, parsed: ParsedName | undefined):
   }
   const part: DmesgPart = { file, parsed, body: text, decodedWith, ecc };
   if (text) {
-    const m = HEADER.exec(latin1.decode(text.subarray(0, 48)));
-    if (m) {
-      part.reason = m[1];
-      part.count = Number(m[2]);
-      part.part = Number(m[3]);
-      part.body = text.subarray(m[0].length);
+    const h = parseDumpHeader(latin1.decode(text.subarray(0, 64)));
+    if (h) {
+      part.reason = h.reason;
+      part.count = h.count;
+      part.part = h.part;
+      part.body = text.subarray(h.length);
     }
   }
   // efi ids carry the part and count even when the text cannot be read.

@@ -5,6 +5,7 @@ import type { PstoreBackend, WriteRecord } from './backend.js';
 import { getCompressor, zbufsize } from './compress/registry.js';
 import type { Compressor, CompressorName } from './compress/types.js';
 import type { RecordTime } from './record.js';
+import { formatDumpHeader } from './dumpHeader.js';
 
 /** CONFIG_PSTORE_DEFAULT_KMSG_BYTES. */
 export const DEFAULT_KMSG_BYTES = 10240;
@@ -79,7 +80,7 @@ export class Pstore implements KmsgDumper {
     while (total < this.kmsgBytes) {
       const dst = this.bigBuf ?? this.buf;
       // snprintf into dst: the header is cut to the buffer like the kernel's.
-      const header = encoder.encode(`${why}#${this.oopscount} Part${part}\n`);
+      const header = encoder.encode(formatDumpHeader(why, this.oopscount, part));
       const headerSize = Math.min(header.length, dst.length - 1);
       dst.set(header.subarray(0, headerSize), 0);
       const dumpSize = iter.getBuffer(true, dst.subarray(headerSize), dst.length - headerSize);

@@ -1,5 +1,6 @@
 /** The records a previous run left, as the recorder hands them to the application. */
 import type { EccStatus, PstoreFile, PstoreType, RecordTime } from '../core/record.js';
+import { parseDumpHeader } from '../core/dumpHeader.js';
 import { parseKmsgDumpReason } from '../frontends/kmsgDump.js';
 
 export interface PreviousRecord {
@@ -23,7 +24,6 @@ export interface PreviousRecord {
   compressed: boolean;
 }
 
-const HEADER = /^([A-Za-z]+)#(\d+) Part(\d+)\n/;
 const decoder = new TextDecoder('utf-8', { fatal: false });
 
 export function previousRecord(file: PstoreFile): PreviousRecord {
@@ -34,11 +34,11 @@ export function previousRecord(file: PstoreFile): PreviousRecord {
   let reasonName: string | null = null;
   let count: number | null = null;
   if (file.type === 'dmesg') {
-    const m = HEADER.exec(text.slice(0, 64));
-    if (m) {
-      reasonName = m[1];
-      reason = parseKmsgDumpReason(m[1]) ?? null;
-      count = Number(m[2]);
+    const h = parseDumpHeader(text);
+    if (h) {
+      reasonName = h.reason;
+      reason = parseKmsgDumpReason(h.reason) ?? null;
+      count = h.count;
     }
   }
   return {
