@@ -28,6 +28,13 @@ export const ECC_CANDIDATES: readonly number[] = [16, 8, 32, 64, 4, 2, 128];
 const DEFAULT_ZONE = 4096;
 /** Equally good layouts whose files are compared. */
 const MAX_TIED = 24;
+/**
+ * Score difference (one bit of region-size roundness is 0.5) within which a
+ * layout assuming headerless zones and one assuming fewer are equally good.
+ */
+const NEAR_TIE = 1;
+/** How far back a blank run before a region is followed to what bounds it (the background beyond). */
+const BLANK_RUN_LIMIT = 64 << 20;
 /** Longest run of zones considered for one region. */
 const MAX_ZONES = 8192;
 
@@ -140,6 +147,7 @@ export class LayoutInference {
   private readonly byOffset = new Map<number, ZoneCandidate>();
   private readonly eccCache = new Map<string, number>();
   private readonly textCache = new Map<number, 'kmsg' | 'other' | 'empty'>();
+  private readonly parityCache = new Map<number, boolean>();
 
   constructor(
     readonly dump: Region,
@@ -281,14 +289,20 @@ export class LayoutInference {
    * contradicting) differ only in what no header shows. Their files decide:
    * ECC that fails under one layout rules it out; when the files still
    * differ, the choice is a guess and the region is marked ambiguous.
+   * Zones assumed without a header (U-Boot) are supported by nothing but the
+   * roundness of the region they make: a layout that assumes fewer of them
+   * and scores within NEAR_TIE is equally good.
    */
   private settle(best: Evaluated, all: Evaluated[]): Evaluated {
-    const key = (e: Evaluated): string => [e.hyp.offset === best.hyp.offset ? 0 : 1, e.found, e.missing + e.unsignedMissing, e.mismatch, e.orphans, e.eccWrong, e.contentWrong, e.truncated].join(',');
-    const k0 = key(best);
+    const key = (e: Evaluated, assumed: boolean): string =>
+      [e.hyp.offset === best.hyp.offset ? 0 : 1, e.found, e.missing + (assumed ? e.unsignedMissing : 0), e.mismatch, e.orphans, e.eccWrong, e.contentWrong, e.truncated].join(',');
+    const k0 = key(best, true);
+    const k1 = key(best, false);
     const seen = new Set<string>();
     const tied: Evaluated[] = [];
     for (const e of [...all].sort((a, b) => b.score - a.score)) {
-      if (e !== best && key(e) !== k0) continue;
+      const near = e.unsignedMissing !== best.unsignedMissing && key(e, false) === k1 && e.score >= best.score - NEAR_TIE;
+      if (e !== best && key(e, true) !== k0 && !near) continue;
       const sig = `${e.hyp.offset}:${JSON.stringify(e.params)}:${e.hyp.kernel}:${e.hyp.ftraceCpus}`;
       if (seen.has(sig)) continue;
       seen.add(sig);
@@ -348,10 +362,24 @@ export class LayoutInference {
     while (n < 4 && e.hyp.offset - (n + 1) * z >= 0 && this.isBlank(e.hyp.offset - (n + 1) * z, z, fill)) n++;
     if (!n) return e;
     const before = e.hyp.offset - n * z;
-    const bounded = before === 0 || (n < 4 && !this.dump.read(Math.max(0, before - 64), Math.min(64, before)).every((x) => x === fill));
+    // A blank run that something written bounds (another region's data, 0xFF or random bytes) is
+    // memory that was cleared, unwritten zones of this region or of another, however long it is;
+    // one that reaches the start of the dump is its background.
+    const bounded = before === 0 || (n < 4 && !this.dump.read(Math.max(0, before - 64), Math.min(64, before)).every((x) => x === fill)) || this.blankRunBounded(before, fill);
     if (!bounded) return e;
     const alternatives = [`the region may start ${n === 1 ? 'one dmesg zone' : `${n} dmesg zones`} earlier, at ${hx(before)} (blank zones the kernel never wrote): dmesg files would be numbered ${n} higher`];
     return { ...e, ambiguous: true, alternatives: [...(e.alternatives ?? []), ...alternatives] };
+  }
+
+  /** Whether a byte other than `fill` comes before `at` within BLANK_RUN_LIMIT bytes. */
+  private blankRunBounded(at: number, fill: number): boolean {
+    for (let end = at; end > 0 && at - end < BLANK_RUN_LIMIT; ) {
+      const from = Math.max(0, end - 65536);
+      const b = this.dump.read(from, end - from);
+      for (let i = b.length - 1; i >= 0; i--) if (b[i] !== fill) return true;
+      end = from;
+    }
+    return false;
   }
 
   /** Whether [from, from+len) holds one repeated blank byte (0x00 or 0xFF). */
@@ -574,6 +602,32 @@ export class LayoutInference {
     return t;
   }
 
+  /**
+   * Whether a header carries ECC parity: it checks out at `zoneSize`, at the
+   * distance to the next header, or at a power-of-two zone size up to 1 MiB.
+   */
+  private hasParity(c: ZoneCandidate, zoneSize: number): boolean {
+    let v = this.parityCache.get(c.offset);
+    if (v === undefined) {
+      const sizes = new Set<number>([zoneSize]);
+      // Candidates come in dump order: the first one past this header's 12 bytes.
+      let lo = 0;
+      let hi = this.candidates.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (this.candidates[mid].offset >= c.offset + PRZ_HEADER_SIZE) hi = mid;
+        else lo = mid + 1;
+      }
+      const next = this.candidates[lo];
+      if (next) sizes.add(next.offset - c.offset);
+      for (let s = 256; s <= 1 << 20 && c.offset + s <= this.dump.size; s *= 2) sizes.add(s);
+      v = false;
+      for (const s of sizes) if (s > PRZ_HEADER_SIZE && this.headerEcc(c, s)) v = true;
+      this.parityCache.set(c.offset, v);
+    }
+    return v;
+  }
+
   /** The ECC size whose header parity (for a zone of `zoneSize` bytes) matches, or 0. */
   headerEcc(c: ZoneCandidate, zoneSize: number): number {
     const key = `${c.offset}:${zoneSize}`;
@@ -726,6 +780,10 @@ export class LayoutInference {
             // The header parity sits at the end of the zone: it checks out only with the zone's true size.
             if (this.headerEcc(c, z.size) === ecc) evidence += found <= 16 ? 1 : 0;
             else eccWrong++;
+          } else if (!ecc && found <= 64 && this.hasParity(c, z.size)) {
+            // The kernel gives every zone of a region the same ECC: a header whose parity checks out
+            // (at this zone size or another) in a region read without ECC belongs to another region.
+            eccWrong++;
           }
         } else {
           state = 'mismatch';
