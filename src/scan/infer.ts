@@ -603,13 +603,17 @@ export class LayoutInference {
   }
 
   /**
-   * Whether a header carries ECC parity: it checks out at `zoneSize`, at the
-   * distance to the next header, or at a power-of-two zone size up to 1 MiB.
+   * Whether a header carries ECC parity: it checks out, uncorrected, at
+   * `zoneSize`, or (a written header, whose start and size make it unlike
+   * another zone's) at the distance to the next header or a power-of-two zone
+   * size up to 1 MiB.
    */
   private hasParity(c: ZoneCandidate, zoneSize: number): boolean {
+    if (this.headerEcc(c, zoneSize, true)) return true;
+    if (c.size === 0 && c.start === 0) return false;
     let v = this.parityCache.get(c.offset);
     if (v === undefined) {
-      const sizes = new Set<number>([zoneSize]);
+      const sizes = new Set<number>();
       // Candidates come in dump order: the first one past this header's 12 bytes.
       let lo = 0;
       let hi = this.candidates.length;
@@ -622,15 +626,15 @@ export class LayoutInference {
       if (next) sizes.add(next.offset - c.offset);
       for (let s = 256; s <= 1 << 20 && c.offset + s <= this.dump.size; s *= 2) sizes.add(s);
       v = false;
-      for (const s of sizes) if (s > PRZ_HEADER_SIZE && this.headerEcc(c, s)) v = true;
+      for (const s of sizes) if (s > PRZ_HEADER_SIZE && this.headerEcc(c, s, true)) v = true;
       this.parityCache.set(c.offset, v);
     }
     return v;
   }
 
   /** The ECC size whose header parity (for a zone of `zoneSize` bytes) matches, or 0. */
-  headerEcc(c: ZoneCandidate, zoneSize: number): number {
-    const key = `${c.offset}:${zoneSize}`;
+  headerEcc(c: ZoneCandidate, zoneSize: number, exact = false): number {
+    const key = `${c.offset}:${zoneSize}:${exact}`;
     let ecc = this.eccCache.get(key);
     if (ecc !== undefined) return ecc;
     ecc = 0;
@@ -652,7 +656,7 @@ export class LayoutInference {
       }
       // A corrupted header that its parity still corrects: few corrections, a
       // parity that was written (not zeros), and the signature left intact.
-      if (par.every((x) => x === 0)) continue;
+      if (exact || par.every((x) => x === 0)) continue;
       const sig = hdr.slice(0, 4);
       const fixed = rs.decode(hdr, 0, PRZ_HEADER_SIZE, par.slice(), 0);
       if (fixed > 0 && fixed <= n / 4 && sig.every((x, i) => x === hdr[i])) {
