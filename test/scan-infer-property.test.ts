@@ -6,7 +6,8 @@
  * in one dump). Whenever the inferred layout does not show the same files as
  * the true one, the inference must have said so: ambiguous, or a confidence
  * below CONFIDENT, or nothing trusted. Seeds 1..N (PSTORE_INFER_CASES, default
- * 40; PSTORE_INFER_SEED moves the window), each failure printed with its seed.
+ * 40; PSTORE_INFER_SEED moves the window), each failure printed with its seed;
+ * seeds that once failed are replayed every run.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -29,4 +30,14 @@ test(`inference over ${N} random kernel layouts (seeds ${FROM}..${FROM + N - 1})
     `inference: ${N} cases: exact ${counts.exact} (${pct(counts.exact)}), flagged ambiguous/low ${counts.flagged} (${pct(counts.flagged)}), nothing trusted ${counts.refused} (${pct(counts.refused)}), confident but wrong ${counts['confident-wrong']} (${pct(counts['confident-wrong'])})`,
   );
   assert.equal(wrong.length, 0, `confident but wrong (replay: PSTORE_INFER_SEED=<seed> PSTORE_INFER_CASES=1):\n${wrong.join('\n')}`);
+});
+
+// Seeds that were once confident and wrong (their causes are in the README): replayed in every run.
+const REGRESSIONS = [87, 346, 828, 1438, 1704, 4369, 6411, 8767, 12416, 12706, 14286, 16492, 18093, 19640];
+
+test(`inference regressions (seeds ${REGRESSIONS.join(', ')}): exact or flagged`, () => {
+  for (const seed of REGRESSIONS) {
+    const j = judge(seed);
+    assert.notEqual(j.verdict, 'confident-wrong', j.detail);
+  }
 });

@@ -32,7 +32,7 @@ const MAX_TIED = 24;
  * Score difference (one bit of region-size roundness is 0.5) within which a
  * layout assuming headerless zones and one assuming fewer are equally good.
  */
-const NEAR_TIE = 1;
+const NEAR_TIE = 2;
 /** How far back a blank run before a region is followed to what bounds it (the background beyond). */
 const BLANK_RUN_LIMIT = 64 << 20;
 /** Longest run of zones considered for one region. */
@@ -219,6 +219,11 @@ export class LayoutInference {
     if (gaps) {
       confidence = Math.min(confidence, 0.65);
       notes.push(`${gaps} zone(s) without a header between zones with one: a damaged header, or two regions back to back`);
+    }
+    // Every zone of a region has the same ECC: headers that disagree are damaged, or two regions read as one.
+    if (e.eccWrong) {
+      confidence = Math.min(confidence, 0.65);
+      notes.push(`${e.eccWrong} header(s) whose parity does not check out at the region's ECC ${e.params.ecc}: damaged headers, or two regions back to back`);
     }
     if (e.truncated) notes.push('the region runs past the end of the dump (truncated dump?)');
     if (e.missing + e.unsignedMissing) notes.push(`${e.missing + e.unsignedMissing} of ${e.zones.length} zones have no header where the layout puts them`);
@@ -803,11 +808,20 @@ export class LayoutInference {
       prevMissing = state === 'missing';
       zones.push({ type: z.type, index: z.index, label: z.label, offset: abs, size: z.size, state, start: c && state !== 'missing' ? c.start : null, used: c && state !== 'missing' ? c.size : null });
     }
-    // Empty headers inside the region that are not zone starts: this layout misplaces zones.
+    // Headers inside the region that are not zone starts: empty ones, or written ones past the data
+    // of the zone they sit in (where no log text hides them). This layout misplaces zones.
     let orphans = 0;
     const end = h.offset + memSize;
+    let zi = 0;
     for (const c of seq) {
-      if (c.offset >= h.offset && c.offset < end && !zoneStarts.has(c.offset) && c.start === 0 && c.size === 0) orphans++;
+      if (c.offset < h.offset || c.offset >= end || zoneStarts.has(c.offset)) continue;
+      if (c.start === 0 && c.size === 0) {
+        orphans++;
+        continue;
+      }
+      while (zi + 1 < zones.length && zones[zi + 1].offset <= c.offset) zi++;
+      const z = zones[zi];
+      if (z && z.offset <= c.offset && (z.state !== 'found' || c.offset >= z.offset + PRZ_HEADER_SIZE + Math.max(z.used ?? 0, z.start ?? 0))) orphans++;
     }
     const truncated = end > this.dump.size;
     // Zones assumed without a header (U-Boot signs only what it writes) earn the region's roundness only

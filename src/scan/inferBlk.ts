@@ -161,6 +161,17 @@ export class BlkInference {
     return groups;
   }
 
+  /** Whether two kmsg zones hold the same record: same length, same first 4 KiB (its header, counter and time first). */
+  private sameRecord(a: BlkZoneCandidate, b: BlkZoneCandidate): boolean {
+    if (a.datalen !== b.datalen || a.start !== b.start || a.datalen === 0) return false;
+    const n = Math.min(a.datalen, 4096);
+    if (b.offset + PSZ_BUFFER_HEADER_SIZE + n > this.dump.size || a.offset + PSZ_BUFFER_HEADER_SIZE + n > this.dump.size) return false;
+    const x = this.dump.read(a.offset + PSZ_BUFFER_HEADER_SIZE, n).slice(); // a copy: a file region may reuse its buffer
+    const y = this.dump.read(b.offset + PSZ_BUFFER_HEADER_SIZE, n);
+    for (let i = 0; i < n; i++) if (x[i] !== y[i]) return false;
+    return true;
+  }
+
   /** Whether [from, from+len) of the dump is all 0x00 or all 0xFF (never-written device space). */
   private blank(from: number, len: number): boolean {
     for (let p = from; p < from + len; p += BLANK_STEP) {
@@ -230,6 +241,11 @@ export class BlkInference {
         }
         if (best < 0) return null;
         s = best;
+        // Only the first kmsg header bounds this zone: a size no one would choose (not a power of two,
+        // seen nowhere else) is as well explained by two devices back to back, the kmsg zones another's.
+        if ((s & (s - 1)) !== 0 && ![...size.values()].includes(s) && s !== kmsg) {
+          alternatives.push(`the ${lastRing.type} zone would be ${s / 1024} KiB, a size seen nowhere else: the device may end after a smaller ${lastRing.type} zone and the kmsg zones from ${hex(K[0].offset)} be another device's (two devices back to back)`);
+        }
         if (s !== K[0].offset - lastRing.offset) {
           notes.push(`kmsg zone 0 assumed at ${hex(lastRing.offset + s)} (no header there)`);
           // The space without headers may be kmsg zones never written, or a ring zone (ftrace) never written: the names differ.
@@ -256,6 +272,14 @@ export class BlkInference {
       const before = offset - n * kmsg;
       if (n && (before === 0 || (n < 4 && !this.dump.read(Math.max(0, before - 64), Math.min(64, before)).every((x) => x === fill)))) {
         alternatives.push(`the device may start ${n} kmsg zone(s) earlier, at ${hex(before)} (zones never written): kmsg files would be numbered ${n} higher`);
+      }
+    }
+    // The kernel numbers every dump (`Panic#N Part1`, counter, time): two kmsg zones holding the same
+    // record are not two dumps of one device — two devices back to back (each with its first record), or a copy.
+    for (let i = 1; i < K.length && i < 64; i++) {
+      if (this.sameRecord(K[i - 1], K[i])) {
+        alternatives.push(`the kmsg zones at ${hex(K[i - 1].offset)} and ${hex(K[i].offset)} hold the same record: two devices back to back (the second starting at or before ${hex(K[i].offset)}), or a copied zone`);
+        break;
       }
     }
     if (!P && (C || F.length)) notes.push('no pmsg header: the device is taken to start at its first header (a pmsg zone never written looks the same)');
