@@ -609,32 +609,48 @@ export class LayoutInference {
 
   /**
    * Whether a header carries ECC parity: it checks out, uncorrected, at
-   * `zoneSize`, or (a written header, whose start and size make it unlike
-   * another zone's) at the distance to the next header or a power-of-two zone
-   * size up to 1 MiB.
+   * `zoneSize`, at the distance to the next header, or at a power-of-two zone
+   * size up to 1 MiB — unless a header with the same bytes (two blank zones)
+   * inside that zone could end where it does: the parity may then be that one's.
    */
   private hasParity(c: ZoneCandidate, zoneSize: number): boolean {
     if (this.headerEcc(c, zoneSize, true)) return true;
-    if (c.size === 0 && c.start === 0) return false;
     let v = this.parityCache.get(c.offset);
     if (v === undefined) {
+      const first = this.firstAfter(c.offset + PRZ_HEADER_SIZE);
       const sizes = new Set<number>();
-      // Candidates come in dump order: the first one past this header's 12 bytes.
-      let lo = 0;
-      let hi = this.candidates.length;
-      while (lo < hi) {
-        const mid = (lo + hi) >>> 1;
-        if (this.candidates[mid].offset >= c.offset + PRZ_HEADER_SIZE) hi = mid;
-        else lo = mid + 1;
-      }
-      const next = this.candidates[lo];
+      const next = this.candidates[first];
       if (next) sizes.add(next.offset - c.offset);
       for (let s = 256; s <= 1 << 20 && c.offset + s <= this.dump.size; s *= 2) sizes.add(s);
       v = false;
-      for (const s of sizes) if (s > PRZ_HEADER_SIZE && this.headerEcc(c, s, true)) v = true;
+      for (const s of sizes) {
+        if (s <= PRZ_HEADER_SIZE || !this.headerEcc(c, s, true)) continue;
+        let twin = false;
+        for (let j = first, n = 0; j < this.candidates.length && n < 4096 && !twin; j++, n++) {
+          const y = this.candidates[j];
+          if (y.offset >= c.offset + s) break;
+          twin = y.start === c.start && y.size === c.size && y.kind === c.kind && y.littleEndian === c.littleEndian && isPow2(c.offset + s - y.offset);
+        }
+        if (!twin) {
+          v = true;
+          break;
+        }
+      }
       this.parityCache.set(c.offset, v);
     }
     return v;
+  }
+
+  /** Index of the first candidate at or after `at` (candidates come in dump order). */
+  private firstAfter(at: number): number {
+    let lo = 0;
+    let hi = this.candidates.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.candidates[mid].offset >= at) hi = mid;
+      else lo = mid + 1;
+    }
+    return lo;
   }
 
   /** The ECC size whose header parity (for a zone of `zoneSize` bytes) matches, or 0. */
