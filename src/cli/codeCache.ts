@@ -15,7 +15,6 @@
  * disables it. A cache never changes behaviour: a missing, unreadable,
  * unwritable or rejected one means compiling from source, as before.
  */
-import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { homedir } from 'node:os';
@@ -23,13 +22,13 @@ import { basename, dirname, join } from 'node:path';
 import { Script } from 'node:vm';
 
 /**
- * A cache file: MAGIC, the bundle's SHA-256, the SHA-1 of V8's data, the data.
+ * A cache file: MAGIC, the bundle's SHA-256, a checksum of V8's data, the data.
  * V8 checks versions, flags and the source length, but a release build does
  * not checksum the data it deserializes; a damaged file must not reach it.
  */
 const MAGIC = 'pstore-v8-cache\n';
 const HASH_BYTES = 32;
-const DATA_SUM_BYTES = 20;
+const DATA_SUM_BYTES = 8;
 const CACHE_PREFIX = 'cli-';
 const CACHE_SUFFIX = '.v8cache';
 
@@ -57,8 +56,29 @@ export function cacheFile(data: Uint8Array, hashHex: string): Uint8Array {
   return Buffer.concat([Buffer.from(MAGIC, 'latin1'), Buffer.from(hashHex, 'hex'), dataSum(data), data]);
 }
 
+/**
+ * Fletcher-style sums over 32-bit words: any damage to a run of bytes shorter
+ * than 2^32 words changes them. In JavaScript because loading node:crypto or
+ * node:zlib for a hash would cost more start time than computing this.
+ */
 function dataSum(data: Uint8Array): Buffer {
-  return createHash('sha1').update(data).digest();
+  const words = data.length >>> 2;
+  const aligned = data.byteOffset % 4 === 0 ? data : data.slice();
+  const w = new Int32Array(aligned.buffer, aligned.byteOffset, words);
+  let a = 1;
+  let b = 0;
+  for (let i = 0; i < words; i++) {
+    a = (a + w[i]) | 0;
+    b = (b + a) | 0;
+  }
+  for (let i = words * 4; i < data.length; i++) {
+    a = (a + data[i]) | 0;
+    b = (b + a) | 0;
+  }
+  const out = Buffer.alloc(DATA_SUM_BYTES);
+  out.writeInt32LE(a, 0);
+  out.writeInt32LE(b, 4);
+  return out;
 }
 
 /** Where this user's cache for this bundle, Node and command lives (null: no home). */
