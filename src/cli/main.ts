@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-/** The `pstore` executable: runs the CLI on the process's streams. */
+/** The `pstore` command: runs the CLI on the process's streams. */
 import { processIo } from './io.js';
 import { runCli } from './program.js';
 
@@ -9,4 +9,7 @@ process.stdout.on('error', (e: NodeJS.ErrnoException) => {
   throw e;
 });
 
-process.exitCode = await runCli(process.argv.slice(2), processIo(), process.env);
+// No top-level await: the packaged bin is this file bundled as CommonJS.
+void runCli(process.argv.slice(2), processIo(), process.env).then((code) => {
+  process.exitCode = code;
+});

@@ -68,7 +68,7 @@ export function createProgram(io: CliIo, done: (code: number) => void, commands:
     .configureOutput({
       writeOut: (s) => io.stdout(s),
       writeErr: (s) => io.stderr(s),
-      outputError: (s, write) => write(`pstore: ${s.replace(/^error: /, '').replace(/\s*\n\s*/g, '; ').trim()}\n`),
+      outputError: (s, write) => write(`pstore: ${s.replace(/^error: /, '').trim().replace(/\s*\n\s*/g, '; ')}\n`),
     })
     .showSuggestionAfterError(true)
     .addHelpText('after', EXAMPLES);

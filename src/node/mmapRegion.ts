@@ -69,7 +69,7 @@ export function mmapUnavailableReason(): string {
 export class MmapRegion implements Region {
   private buffer: ArrayBuffer | null;
   /** The mapped bytes: stores here go straight to the file's page cache. */
-  private view: Uint8Array;
+  private mapped: Uint8Array;
 
   constructor(
     private readonly binding: MmapBinding,
@@ -80,17 +80,17 @@ export class MmapRegion implements Region {
     private fd: number | null = null,
   ) {
     this.buffer = buffer;
-    this.view = new Uint8Array(buffer);
+    this.mapped = new Uint8Array(buffer);
   }
 
   get size(): number {
-    return this.view.length;
+    return this.mapped.length;
   }
 
   /** The live mapping, for writers that update the zone in place. Throws once closed. */
   get bytes(): Uint8Array {
     if (!this.buffer) throw new PstoreError(`'${this.path}' is closed`);
-    return this.view;
+    return this.mapped;
   }
 
   read(offset: number, length: number): Uint8Array {
@@ -107,7 +107,7 @@ export class MmapRegion implements Region {
   sync(): void {
     if (!this.writable || !this.buffer) return;
     try {
-      this.binding.sync(this.buffer, 0, this.view.length);
+      this.binding.sync(this.buffer, 0, this.mapped.length);
     } catch (e) {
       throw describeFsError(e, 'sync', this.path);
     }
@@ -118,7 +118,7 @@ export class MmapRegion implements Region {
     const buffer = this.buffer;
     if (buffer) {
       this.buffer = null;
-      this.view = new Uint8Array(0);
+      this.mapped = new Uint8Array(0);
       this.binding.unmap(buffer);
     }
     if (this.fd !== null) {

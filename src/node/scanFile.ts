@@ -1,5 +1,6 @@
 import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { TruncatedImageError, UnsupportedError } from '../errors.js';
+import { BlockCacheRegion } from '../region/blockCache.js';
 import { checkRange, type Region } from '../region/region.js';
 import { analyseCandidates, type ScanOptions, type ScanResult } from '../scan/scanDump.js';
 import { SignatureFinder } from '../scan/signature.js';
@@ -100,7 +101,8 @@ export function scanFile(path: string, options: ScanFileOptions = {}): ScanResul
       pos += got;
       options.onProgress?.(pos, size);
     }
-    return analyseCandidates(new FileReadRegion(fd, pos), finder, options.dumpName ?? path);
+    // Inference reads each candidate zone once per hypothesis: from memory, not the file.
+    return analyseCandidates(new BlockCacheRegion(new FileReadRegion(fd, pos)), finder, options.dumpName ?? path);
   } finally {
     if (direct !== null) closeSync(direct);
     closeSync(fd);

@@ -9,6 +9,12 @@ export interface Region {
   readonly size: number;
   /** Copy of [offset, offset+length). Throws TruncatedImageError outside the region. */
   read(offset: number, length: number): Uint8Array;
+  /**
+   * [offset, offset+length) without a copy, where the region holds its bytes
+   * in memory: the caller must not modify it, and it is valid until the next
+   * write. Optional; read through `readView` to fall back on `read`.
+   */
+  view?(offset: number, length: number): Uint8Array;
   /** Write `data` at `offset`. Throws TruncatedImageError outside the region. */
   write(offset: number, data: Uint8Array): void;
   /** Make writes durable (fdatasync for files); no-op in memory. */
@@ -22,6 +28,11 @@ export function checkRange(region: { size: number }, offset: number, length: num
       offset,
     );
   }
+}
+
+/** Bytes for reading only: a view where the region has one, else a copy. */
+export function readView(region: Region, offset: number, length: number): Uint8Array {
+  return region.view ? region.view(offset, length) : region.read(offset, length);
 }
 
 /** A fresh Uint8Array holding bytes [start, end) — never a view, even for a Node Buffer. */
@@ -39,6 +50,10 @@ export class MemoryRegion implements Region {
     checkRange(this, offset, length);
     // Always a copy: Buffer#slice would return a view of the caller's bytes.
     return copyBytes(this.bytes, offset, offset + length);
+  }
+  view(offset: number, length: number): Uint8Array {
+    checkRange(this, offset, length);
+    return this.bytes.subarray(offset, offset + length);
   }
   write(offset: number, data: Uint8Array): void {
     checkRange(this, offset, data.length);
@@ -59,6 +74,10 @@ export class WindowRegion implements Region {
   read(offset: number, length: number): Uint8Array {
     checkRange(this, offset, length);
     return this.parent.read(this.offset + offset, length);
+  }
+  view(offset: number, length: number): Uint8Array {
+    checkRange(this, offset, length);
+    return readView(this.parent, this.offset + offset, length);
   }
   write(offset: number, data: Uint8Array): void {
     checkRange(this, offset, data.length);

@@ -3,7 +3,7 @@ import { kernelProfile } from '../backends/ramoops/kernelProfile.js';
 import { ramoopsLayout, type RamoopsLayout, type RamoopsParams, type RamoopsZoneType } from '../backends/ramoops/layout.js';
 import { reedSolomon } from '../ecc/reedSolomon.js';
 import { PstoreError } from '../errors.js';
-import type { Region } from '../region/region.js';
+import { readView, type Region } from '../region/region.js';
 import { PRZ_HEADER_SIZE, przGeometry } from '../zone/eccLayout.js';
 import { OverlayRegion } from './overlayRegion.js';
 import type { ZoneCandidate } from './signature.js';
@@ -391,7 +391,7 @@ export class LayoutInference {
   private isBlank(from: number, len: number, fill: number): boolean {
     if ((fill !== 0 && fill !== 0xff) || len <= 0 || from < 0 || from + len > this.dump.size) return false;
     for (let p = from; p < from + len; p += 65536) {
-      const b = this.dump.read(p, Math.min(65536, from + len - p));
+      const b = readView(this.dump, p, Math.min(65536, from + len - p));
       for (let i = 0; i < b.length; i++) if (b[i] !== fill) return false;
     }
     return true;

@@ -7,7 +7,7 @@
 import { blkLayout, blkParamsFromKiB, PSZ_BUFFER_HEADER_SIZE, PSZ_MAX_TOTAL_SIZE, type BlkLayout, type BlkZoneType } from '../backends/blk/layout.js';
 import { PSTORE_KMSG_HEADER_MAGIC } from '../backends/blk/zoneFormat.js';
 import { PstoreError } from '../errors.js';
-import type { Region } from '../region/region.js';
+import { readView, type Region } from '../region/region.js';
 import { roundest } from './infer.js';
 import type { BlkZoneCandidate } from './signature.js';
 
@@ -175,7 +175,7 @@ export class BlkInference {
   /** Whether [from, from+len) of the dump is all 0x00 or all 0xFF (never-written device space). */
   private blank(from: number, len: number): boolean {
     for (let p = from; p < from + len; p += BLANK_STEP) {
-      const b = this.dump.read(p, Math.min(BLANK_STEP, from + len - p));
+      const b = readView(this.dump, p, Math.min(BLANK_STEP, from + len - p));
       const v = b[0];
       if (v !== 0 && v !== 0xff) return false;
       for (let i = 1; i < b.length; i++) if (b[i] !== v) return false;

@@ -1,4 +1,4 @@
-import { checkRange, type Region } from '../region/region.js';
+import { checkRange, readView, type Region } from '../region/region.js';
 
 /**
  * A region whose writes stay in memory: listing records makes the backend
@@ -25,6 +25,13 @@ export class OverlayRegion implements Region {
       if (from < to) out.set(p.data.subarray(from - p.offset, to - p.offset), from - offset);
     }
     return out;
+  }
+
+  /** The parent's bytes where no write overlaps the range, else a patched copy. */
+  view(offset: number, length: number): Uint8Array {
+    checkRange(this, offset, length);
+    const patched = this.patches.some((p) => p.offset < offset + length && offset < p.offset + p.data.length);
+    return patched ? this.read(offset, length) : readView(this.parent, offset, length);
   }
 
   write(offset: number, data: Uint8Array): void {

@@ -75,7 +75,10 @@ export interface PrzAttachResult {
   ecc: PrzEccReport | null;
   /** `\nECC: ...\n` as persistent_ram_ecc_string builds it; '' without ECC. */
   eccNotice: string;
-  /** The zone bytes as the kernel leaves them after attaching (corrections, re-sign, zap). */
+  /**
+   * The zone bytes as the kernel leaves them after attaching (corrections,
+   * re-sign, zap): the input array itself when nothing was written.
+   */
   after: Uint8Array;
   /** True when `after` differs from the input (the kernel writes to the medium). */
   modified: boolean;
@@ -111,26 +114,31 @@ function zapInto(zone: Uint8Array, g: PrzGeometry, opts: PrzOptions, rs: ReedSol
 /**
  * Attach to a zone the way persistent_ram_new/post_init does at boot: header
  * ECC, signature and sanity checks, block ECC over [0, size), old-log save,
- * zap. Works on a copy: `zoneBytes` is never modified.
+ * zap. `zoneBytes` is never modified: what the kernel would write goes to a
+ * copy, made only then.
  */
 export function attachPrz(zoneBytes: Uint8Array, opts: PrzOptions): PrzAttachResult {
   const g = przGeometry(zoneBytes.length, opts.eccSize, opts.label);
-  const zone = copyBytes(zoneBytes);
+  // Most zones are read and left alone: the copy is made on the first write.
+  const zone = new CopyOnWrite(zoneBytes);
   const le = opts.littleEndian;
-  const rawHeader = readPrzHeader(zone, le);
+  const rawHeader = readPrzHeader(zoneBytes, le);
   const rs = g.eccSize ? reedSolomon(g.eccSize) : null;
 
   let ecc: PrzEccReport | null = null;
   if (rs) {
     const blocks = new Uint8Array(g.eccBlocks);
-    // Parity is decoded from a copy: corrections reach data only (ram_core
-    // hands decode_rs8 a uint16 copy of the parity bytes).
-    const par = zone.slice(g.headerParityOffset, g.headerParityOffset + g.eccSize);
-    const header = rs.decode(zone, 0, PRZ_HEADER_SIZE, par, 0);
+    let header = 0;
+    if (!rs.check(zoneBytes, 0, PRZ_HEADER_SIZE, zoneBytes, g.headerParityOffset)) {
+      // Parity is decoded from a copy: corrections reach data only (ram_core
+      // hands decode_rs8 a uint16 copy of the parity bytes).
+      const par = zoneBytes.slice(g.headerParityOffset, g.headerParityOffset + g.eccSize);
+      header = rs.decode(zone.writable(), 0, PRZ_HEADER_SIZE, par, 0);
+    }
     ecc = { header, correctedBytes: header > 0 ? header : 0, badBlocks: header < 0 ? 1 : 0, blocks };
   }
 
-  const header = readPrzHeader(zone, le);
+  const header = readPrzHeader(zone.bytes, le);
   const expectedSig = (opts.sig ^ PERSISTENT_RAM_SIG) >>> 0;
   let state: PrzState;
   let oldLog: Uint8Array | null = null;
@@ -148,23 +156,25 @@ export function attachPrz(zoneBytes: Uint8Array, opts: PrzOptions): PrzAttachRes
       state = 'valid';
       if (rs && ecc) eccOld(rs, zone, g, header.size, ecc);
       const { start, size } = header;
+      const bytes = zone.bytes;
       oldLog = new Uint8Array(size);
-      oldLog.set(zone.subarray(g.dataOffset + start, g.dataOffset + size), 0);
-      oldLog.set(zone.subarray(g.dataOffset, g.dataOffset + start), size - start);
+      oldLog.set(bytes.subarray(g.dataOffset + start, g.dataOffset + size), 0);
+      oldLog.set(bytes.subarray(g.dataOffset, g.dataOffset + start), size - start);
     }
   } else {
     state = 'no-signature';
-    writeU32(zone, 0, expectedSig, le);
+    writeU32(zone.writable(), 0, expectedSig, le);
     zap = true;
   }
-  if (zap) zapInto(zone, g, opts, rs);
+  if (zap) zapInto(zone.writable(), g, opts, rs);
 
-  // Only corrections, signing and zapping write to the copy; without them it
-  // is unchanged and the byte comparison (a whole zone) is skipped.
+  // A copy exists only where something was written; it may still equal the
+  // input (a zap of a zone that was already zapped).
   let modified = false;
-  if (zap || state === 'no-signature' || (ecc && ecc.correctedBytes > 0)) {
-    for (let i = 0; i < zone.length; i++) {
-      if (zone[i] !== zoneBytes[i]) {
+  if (zone.copied) {
+    const after = zone.bytes;
+    for (let i = 0; i < after.length; i++) {
+      if (after[i] !== zoneBytes[i]) {
         modified = true;
         break;
       }
@@ -179,13 +189,35 @@ export function attachPrz(zoneBytes: Uint8Array, opts: PrzOptions): PrzAttachRes
     oldLog,
     ecc,
     eccNotice: ecc ? eccNoticeText(ecc.correctedBytes, ecc.badBlocks) : '',
-    after: zone,
+    after: zone.bytes,
     modified,
   };
 }
 
+/** The zone bytes as given until the first write, a private copy from then on. */
+class CopyOnWrite {
+  private current: Uint8Array;
+  copied = false;
+
+  constructor(private readonly original: Uint8Array) {
+    this.current = original;
+  }
+
+  get bytes(): Uint8Array {
+    return this.current;
+  }
+
+  writable(): Uint8Array {
+    if (!this.copied) {
+      this.current = copyBytes(this.original);
+      this.copied = true;
+    }
+    return this.current;
+  }
+}
+
 /** persistent_ram_ecc_old: decode, in place, every block that starts below `size`. */
-function eccOld(rs: ReedSolomon, zone: Uint8Array, g: PrzGeometry, size: number, report: PrzEccReport): void {
+function eccOld(rs: ReedSolomon, zone: CopyOnWrite, g: PrzGeometry, size: number, report: PrzEccReport): void {
   const par = new Uint8Array(g.eccSize);
   const dataEnd = g.dataOffset + g.dataSize;
   // Blocks are verified in batches (checkBlocks); only the ones that are not codewords get decoded.
@@ -195,15 +227,16 @@ function eccOld(rs: ReedSolomon, zone: Uint8Array, g: PrzGeometry, size: number,
     const len = Math.min(g.blockSize, dataEnd - pos);
     const pOff = g.parityOffset + b * g.eccSize;
     if (b > nextBad) {
-      const r = rs.checkBlocks(zone, pos, runEnd - pos, g.blockSize, pOff);
+      const r = rs.checkBlocks(zone.bytes, pos, runEnd - pos, g.blockSize, pOff);
       nextBad = r < 0 ? Infinity : b + r;
     }
     if (b < nextBad) {
       report.blocks[b] = BlockHealth.Clean;
       continue;
     }
-    par.set(zone.subarray(pOff, pOff + g.eccSize));
-    const n = rs.decode(zone, pos, len, par, 0);
+    const bytes = zone.writable();
+    par.set(bytes.subarray(pOff, pOff + g.eccSize));
+    const n = rs.decode(bytes, pos, len, par, 0);
     if (n > 0) {
       report.correctedBytes += n;
       report.blocks[b] = BlockHealth.Corrected;

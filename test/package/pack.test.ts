@@ -17,7 +17,7 @@ import { runCli } from '../../src/cli/program.js';
 import { ROOT } from '../helpers/fixtures.js';
 
 const NAME = 'linux-pstore';
-/** Upper bound on the tarball (gzip): the code, the viewer, a 1 MiB sample image (measured: ~0.45 MB). */
+/** Upper bound on the tarball (gzip): the code, the viewer, a 1 MiB sample image (measured: ~0.53 MB). */
 const MAX_TARBALL_BYTES = 600_000;
 const ADDON = join('native', 'build', 'Release', 'pstore_mmap.node');
 const WARNING = /^pstore: mmap addon not built \(.+\); the recorder uses positioned writes\. Log: native\/build-native\.log$/;
@@ -31,7 +31,8 @@ const RECORDER_LAYOUT = ['--mem-size', '0x90000', '--record-size', '0x10000', '-
 function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) if (!/^npm_/i.test(k) && k !== 'INIT_CWD') env[k] = v;
-  return { ...env, ...extra };
+  // The installed pstore keeps its code cache here, not in the user's ~/.cache.
+  return { ...env, XDG_CACHE_HOME: join(work, 'xdg-cache'), ...extra };
 }
 
 function run(cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = cleanEnv()): SpawnSyncReturns<string> {
@@ -98,7 +99,7 @@ describe('the tarball', () => {
     assert.ok(packedSize < MAX_TARBALL_BYTES, `tarball ${packedSize} bytes > ${MAX_TARBALL_BYTES}`);
     const unwanted = packedFiles.filter((p) => /^(test|src|bench|scripts|\.ci|docs)\//.test(p) || /fixtures|\.test\.|\.vm-cache|native\/build\//.test(p));
     assert.deepEqual(unwanted, []);
-    for (const want of ['package.json', 'README.md', 'dist/bin/pstore.js', 'dist/index.js', 'dist/index.d.ts', 'dist/viewer/index.html', 'native/build.mjs', 'native/mmap.c', 'native/unixdgram.c', 'systemd/pstore-archive.service', 'dist/archive/index.js', 'sample/panic-ecc16.bin']) {
+    for (const want of ['package.json', 'README.md', 'dist/bin/pstore.js', 'dist/bin/cli.js', 'dist/bin/package.json', 'dist/index.js', 'dist/node/index.js', 'dist/index.d.ts', 'dist/viewer/index.html', 'native/build.mjs', 'native/mmap.c', 'native/unixdgram.c', 'systemd/pstore-archive.service', 'dist/archive/index.js', 'sample/panic-ecc16.bin']) {
       assert.ok(packedFiles.includes(want), `${want} is packed`);
     }
   });
@@ -151,19 +152,39 @@ describe('installed where a compiler works', () => {
     assert.match(read, /Kernel panic/);
   });
 
+  test('the installed command keeps a code cache per command and prints the same with it', () => {
+    const cacheDir = join(work, 'xdg-cache', 'linux-pstore');
+    rmSync(cacheDir, { recursive: true, force: true });
+    const packaged = SAMPLE.map((a) => (a.startsWith('sample/') ? join(pkg, a) : a));
+    const first = pstore(dir, ['ls', ...packaged]);
+    const caches = readdirSync(cacheDir);
+    assert.deepEqual(
+      caches.map((f) => f.replace(/^cli-[0-9a-f]{16}-/, 'cli-H-')),
+      [`cli-H-${process.version}-${process.arch}-ls.v8cache`],
+    );
+    const written = readFileSync(join(cacheDir, caches[0]));
+    assert.equal(pstore(dir, ['ls', ...packaged]), first);
+    assert.deepEqual(readFileSync(join(cacheDir, caches[0])), written, 'the second run used the cache as it was');
+    assert.equal(ok(join(dir, 'node_modules', '.bin', 'pstore'), ['ls', ...packaged], dir, cleanEnv({ PSTORE_CODE_CACHE: 'off' })), first);
+  });
+
   test(`import { RamoopsImage } from '${NAME}' and '${NAME}/recorder' in an ES module`, () => {
     writeFileSync(
       join(dir, 'read.mjs'),
       `import { readFileSync } from 'node:fs';
 import { MemoryRegion, RamoopsImage, paramsFromObject } from '${NAME}';
 import { openRecorder, KMSG_DUMP_OOPS } from '${NAME}/recorder';
+import { openImageFile } from '${NAME}/node';
 const dir = new URL('./node_modules/${NAME}/sample/', import.meta.url);
 const params = JSON.parse(readFileSync(new URL('panic-ecc16.params.json', dir), 'utf8'));
 const image = new RamoopsImage(new MemoryRegion(readFileSync(new URL('panic-ecc16.bin', dir))), { params: paramsFromObject(params) });
-console.log(JSON.stringify({ files: image.files().map((f) => f.name), openRecorder: typeof openRecorder, oops: KMSG_DUMP_OOPS }));
+const file = openImageFile(new URL('panic-ecc16.bin', dir).pathname);
+const fromFile = new RamoopsImage(file, { params: paramsFromObject(params) }).files().map((f) => f.name);
+file.close();
+console.log(JSON.stringify({ files: image.files().map((f) => f.name), fromFile, openRecorder: typeof openRecorder, oops: KMSG_DUMP_OOPS }));
 `,
     );
-    assert.deepEqual(JSON.parse(ok('node', ['read.mjs'], dir)), { files: ['dmesg-ramoops-0'], openRecorder: 'function', oops: 2 });
+    assert.deepEqual(JSON.parse(ok('node', ['read.mjs'], dir)), { files: ['dmesg-ramoops-0'], fromFile: ['dmesg-ramoops-0'], openRecorder: 'function', oops: 2 });
   });
 
   test(`node --import ${NAME}/register leaves an image pstore reads (through the mmap addon)`, () => {
@@ -180,13 +201,15 @@ console.log(JSON.stringify({ files: image.files().map((f) => f.name), openRecord
       `import { MemoryRegion, RamoopsImage, type PstoreFile } from '${NAME}';
 import { openRecorder, type Recorder } from '${NAME}/recorder';
 import { pstoreDestination } from '${NAME}/pino';
+import { openImagePath, type FileRegion } from '${NAME}/node';
 const image: RamoopsImage = new RamoopsImage(new MemoryRegion(new Uint8Array(4096)), { params: { record_size: 4096 } });
 const files: PstoreFile[] = image.files();
 const names: string[] = files.map((f) => f.name);
 const open: (path: string) => Recorder = (p) => openRecorder(p);
 // @ts-expect-error: a number is not a Region (fails only if the types resolve)
 new RamoopsImage(42, {});
-export { names, open, pstoreDestination };
+const opened: FileRegion = openImagePath('x.bin', { backend: 'auto' }).file;
+export { names, open, pstoreDestination, opened };
 `,
     );
     writeFileSync(

@@ -2,7 +2,7 @@ import type { PstoreBackend, WriteRecord, BackendFlags } from '../../core/backen
 import { combineFtraceLog } from '../../core/ftrace.js';
 import type { BackendRecord, PstoreType } from '../../core/record.js';
 import { CorruptImageError, LayoutError, PstoreError } from '../../errors.js';
-import type { Region } from '../../region/region.js';
+import { readView, type Region } from '../../region/region.js';
 import { attachPrz, PERSISTENT_RAM_SIG, PersistentRamZone, readPrzHeader, eccNoticeText, type PrzAttachResult, type PrzOptions } from '../../zone/persistentRamZone.js';
 import { linuxVersionCode } from './kernelProfile.js';
 import { formatKmsgHeader, parseKmsgHeader } from './kmsgHeader.js';
@@ -98,7 +98,8 @@ export class Ramoops implements PstoreBackend {
   zoneReports(): RamoopsZoneReport[] {
     if (!this.reports) {
       const reports = this.layout.zones.map((zone): RamoopsZoneReport => {
-        const attach = attachPrz(this.region.read(zone.offset, zone.size), przOptions(this.layout, zone, this.ftraceSig));
+        // attachPrz never writes to its input: a view is enough where the region has one.
+        const attach = attachPrz(readView(this.region, zone.offset, zone.size), przOptions(this.layout, zone, this.ftraceSig));
         const log = zone.type === 'dmesg' && attach.oldLog && attach.oldLog.length ? attach.oldLog : null;
         const hdr = log ? parseKmsgHeader(log) : null;
         return { zone, attach, noKmsgHeader: Boolean(log && !hdr), emptyRecord: Boolean(log && hdr && hdr.length === log.length), unread: false };

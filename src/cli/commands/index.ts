@@ -1,11 +1,12 @@
 /**
  * Every command, in the order `pstore --help` lists them. A command is a file
  * here exporting `register<Name>(program, io, done)` and a plain function the
- * tests call directly, plus one line below. Modules load on demand: `pstore ls`
+ * tests call directly, plus its name in names.ts and its loader below. Modules load on demand: `pstore ls`
  * reads only ls.ts and what it imports, never the viewer's server or the writers.
  */
 import type { Command } from 'commander';
 import type { CliIo } from '../io.js';
+import { COMMAND_NAMES, type CommandName } from './names.js';
 
 export type RegisterCommand = (program: Command, io: CliIo, done: (code: number) => void) => void;
 
@@ -15,21 +16,23 @@ export interface CommandEntry {
   load: () => Promise<RegisterCommand>;
 }
 
-export const COMMANDS: readonly CommandEntry[] = [
-  { name: 'read', load: async () => (await import('./read.js')).registerRead },
-  { name: 'ls', load: async () => (await import('./ls.js')).registerLs },
-  { name: 'cat', load: async () => (await import('./cat.js')).registerCat },
-  { name: 'extract', load: async () => (await import('./extract.js')).registerExtract },
-  { name: 'check', load: async () => (await import('./check.js')).registerCheck },
-  { name: 'layout', load: async () => (await import('./layout.js')).registerLayout },
-  { name: 'create', load: async () => (await import('./create.js')).registerCreate },
-  { name: 'dump', load: async () => (await import('./dump.js')).registerDump },
-  { name: 'write', load: async () => (await import('./write.js')).registerWrite },
-  { name: 'rm', load: async () => (await import('./rm.js')).registerRm },
-  { name: 'scan', load: async () => (await import('./scan.js')).registerScan },
-  { name: 'view', load: async () => (await import('./view.js')).registerView },
-  { name: 'archive', load: async () => (await import('./archive.js')).registerArchive },
-];
+const LOADERS: Record<CommandName, () => Promise<RegisterCommand>> = {
+  read: async () => (await import('./read.js')).registerRead,
+  ls: async () => (await import('./ls.js')).registerLs,
+  cat: async () => (await import('./cat.js')).registerCat,
+  extract: async () => (await import('./extract.js')).registerExtract,
+  check: async () => (await import('./check.js')).registerCheck,
+  layout: async () => (await import('./layout.js')).registerLayout,
+  create: async () => (await import('./create.js')).registerCreate,
+  dump: async () => (await import('./dump.js')).registerDump,
+  write: async () => (await import('./write.js')).registerWrite,
+  rm: async () => (await import('./rm.js')).registerRm,
+  scan: async () => (await import('./scan.js')).registerScan,
+  view: async () => (await import('./view.js')).registerView,
+  archive: async () => (await import('./archive.js')).registerArchive,
+};
+
+export const COMMANDS: readonly CommandEntry[] = COMMAND_NAMES.map((name) => ({ name, load: LOADERS[name] }));
 
 /**
  * The commands `args` needs: the one it runs (`pstore ls …`, `pstore help ls`),
