@@ -33,8 +33,8 @@ const MAX_TIED = 24;
  * layout assuming headerless zones and one assuming fewer are equally good.
  */
 const NEAR_TIE = 2;
-/** How far back a blank run before a region is followed to what bounds it (the background beyond). */
-const BLANK_RUN_LIMIT = 64 << 20;
+/** How far back a blank run before a region is followed to what bounds it (beyond: the background; reads stay few on a file). */
+const BLANK_RUN_LIMIT = 4 << 20;
 /** Longest run of zones considered for one region. */
 const MAX_ZONES = 8192;
 
@@ -271,15 +271,26 @@ export class LayoutInference {
     }
     if (best) {
       // A first zone whose header was damaged (its dmesg record still there): try the region starting one or more zones earlier.
-      for (let back = 1; back <= 2 && best.hyp.dmesgCount > 0; back++) {
-        const h = best.hyp;
-        const off = h.offset - back * h.dmesgZone;
+      // The layouts that read the same dmesg zones as well as the best one move with it (their tails
+      // differ: console or pmsg), so that the moved region is still compared with its equals.
+      const b0 = best;
+      const peers = all
+        .filter((x) => x !== b0 && x.hyp.offset === b0.hyp.offset && x.hyp.dmesgZone === b0.hyp.dmesgZone && x.hyp.dmesgCount === b0.hyp.dmesgCount && x.found === b0.found)
+        .sort((a, b) => b.score - a.score)
+        .slice(0, MAX_TIED);
+      const shifted = (h: Hypothesis, back: number): Hypothesis => ({ ...h, offset: h.offset - back * h.dmesgZone, dmesgCount: h.dmesgCount + back, notes: [...h.notes, `first ${back} dmesg zone(s) assumed (no header)`] });
+      for (let back = 1; back <= 2 && b0.hyp.dmesgCount > 0; back++) {
+        const off = b0.hyp.offset - back * b0.hyp.dmesgZone;
         if (off < 0 || !this.damagedDmesgZone(off)) break;
-        const e = this.evaluate({ ...h, offset: off, dmesgCount: h.dmesgCount + back, notes: [...h.notes, `first ${back} dmesg zone(s) assumed (no header)`] }, seq);
+        const e = this.evaluate(shifted(b0.hyp, back), seq);
         // Worth one missing header when it makes the region a power of two and it was not.
         const pow2 = (x: Evaluated): boolean => isPow2(x.params.mem_size);
         if (e) {
           all.push(e);
+          for (const p of peers) {
+            const q = this.evaluate(shifted(p.hyp, back), seq);
+            if (q) all.push(q);
+          }
           if (e.score > best.score || (e.score > best.score - 3.5 && pow2(e) && !pow2(best))) best = e;
         }
       }
@@ -380,7 +391,7 @@ export class LayoutInference {
   private blankRunBounded(at: number, fill: number): boolean {
     for (let end = at; end > 0 && at - end < BLANK_RUN_LIMIT; ) {
       const from = Math.max(0, end - 65536);
-      const b = this.dump.read(from, end - from);
+      const b = readView(this.dump, from, end - from);
       for (let i = b.length - 1; i >= 0; i--) if (b[i] !== fill) return true;
       end = from;
     }

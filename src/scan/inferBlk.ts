@@ -166,8 +166,8 @@ export class BlkInference {
     if (a.datalen !== b.datalen || a.start !== b.start || a.datalen === 0) return false;
     const n = Math.min(a.datalen, 4096);
     if (b.offset + PSZ_BUFFER_HEADER_SIZE + n > this.dump.size || a.offset + PSZ_BUFFER_HEADER_SIZE + n > this.dump.size) return false;
-    const x = this.dump.read(a.offset + PSZ_BUFFER_HEADER_SIZE, n).slice(); // a copy: a file region may reuse its buffer
-    const y = this.dump.read(b.offset + PSZ_BUFFER_HEADER_SIZE, n);
+    const x = this.dump.read(a.offset + PSZ_BUFFER_HEADER_SIZE, n); // a copy: the view of y may replace a cached block
+    const y = readView(this.dump, b.offset + PSZ_BUFFER_HEADER_SIZE, n);
     for (let i = 0; i < n; i++) if (x[i] !== y[i]) return false;
     return true;
   }
