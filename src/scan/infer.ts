@@ -170,10 +170,20 @@ export class LayoutInference {
       }
       for (const c of best.matchedCands) explained.add(c);
       explained.add(cands[i]);
-      // Candidates inside the data of zones whose header was found are noise (log text, parity).
+      // Candidates inside the data of zones whose header was found are noise (log text, parity); a
+      // written header past the data of the zone it sits in is not: it may start the next region.
       if (best.found >= 2) {
         const end = best.hyp.offset + best.params.mem_size;
-        for (let j = i; j < cands.length && cands[j].offset < end; j++) explained.add(cands[j]);
+        let zi = 0;
+        for (let j = i; j < cands.length && cands[j].offset < end; j++) {
+          const c = cands[j];
+          const zones = best.zones;
+          while (zi + 1 < zones.length && zones[zi + 1].offset <= c.offset) zi++;
+          const z = zones[zi];
+          const pastData = z && z.state === 'found' && c.offset >= z.offset + PRZ_HEADER_SIZE + Math.max(z.used ?? 0, z.start ?? 0);
+          if (pastData && !(c.start === 0 && c.size === 0) && c.offset !== z.offset) continue;
+          explained.add(c);
+        }
       }
       out.push(this.toRegion(best));
     }
