@@ -33,7 +33,7 @@ test(`inference over ${N} random kernel layouts (seeds ${FROM}..${FROM + N - 1})
 });
 
 // Seeds that were once confident and wrong (their causes are in the README): replayed in every run.
-const REGRESSIONS = [87, 346, 828, 1438, 1704, 4369, 6411, 8767, 12416, 12706, 13627, 14286, 16492, 18093, 19640];
+const REGRESSIONS = [87, 346, 828, 1438, 1704, 4369, 6411, 8767, 12416, 12706, 13627, 14286, 16492, 18093, 19640, 21940, 29732];
 
 test(`inference regressions (seeds ${REGRESSIONS.join(', ')}): exact or flagged`, () => {
   for (const seed of REGRESSIONS) {

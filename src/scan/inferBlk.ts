@@ -263,6 +263,12 @@ export class BlkInference {
     }
     const offset = rings.length ? rings[0].offset : kmsgStart;
     if (offset < 0) return null;
+    if (!rings.length && kmsg && offset >= kmsg) {
+      // A kmsg header one zone before the first (grouped with a device before it, across zones without
+      // a header): it may be this device's first zone, and then every kmsg file is numbered differently.
+      const prev = this.candidates.find((c) => c.offset === offset - kmsg && c.type === 'dmesg' && c.littleEndian === g.le);
+      if (prev && this.plausible(prev)) alternatives.push(`the device may start one kmsg zone earlier, at ${hex(prev.offset)} (a kmsg header there): kmsg files would be numbered 1 higher`);
+    }
     if (!rings.length && kmsg) {
       // Whole kmsg zones of blank bytes just before the first header, set off from what precedes them: kmsg zones never written?
       let n = 0;
