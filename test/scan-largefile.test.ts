@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { closeSync, ftruncateSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { scanFile } from '../src/node/scanFile.js';
+import { IN_MEMORY_MAX, scanFile } from '../src/node/scanFile.js';
 import { readFixture } from './helpers/fixtures.js';
 
 const GiB = 1024 ** 3;
@@ -51,6 +51,31 @@ test('8 GiB sparse dump: regions found at high offsets in constant memory', { ti
     assert.deepEqual(good[1].records, ['dmesg-ramoops-0', 'console-ramoops-0', 'pmsg-ramoops-0']);
     assert.ok(good[1].extractCommand.includes(`--offset 0x${offB.toString(16)} `));
     assert.ok(growth < 100, `memory grew by ${growth.toFixed(1)} MiB`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a dump read into memory (up to IN_MEMORY_MAX) and one read through the page cache find the same', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'pstore-scan-'));
+  const img = readFixture('kernel-6.1-full', 'console-pmsg-ecc16', 'image.bin');
+  const at = 0x3000;
+  const write = (name: string, size: number, off: number): string => {
+    const path = join(dir, name);
+    const fd = openSync(path, 'w');
+    ftruncateSync(fd, size);
+    writeSync(fd, img, 0, img.length, off);
+    closeSync(fd);
+    return path;
+  };
+  try {
+    const small = scanFile(write('small.bin', at + img.length + 0x1000, at));
+    const bigAt = IN_MEMORY_MAX + at;
+    const big = scanFile(write('big.bin', bigAt + img.length + 0x1000, bigAt), { direct: false });
+    const view = (r: typeof small, base: number) =>
+      r.regions.map((g) => ({ offset: g.offset - base, params: g.params, kernel: g.kernel, confidence: g.confidence, records: g.records, ambiguous: g.ambiguous }));
+    assert.ok(small.regions.length >= 1);
+    assert.deepEqual(view(big, bigAt), view(small, at));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

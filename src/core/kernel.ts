@@ -100,6 +100,20 @@ export function withFrontends(spec: string | undefined, frontends: string | unde
  * ALIGN_DOWN change. Without a distribution or a list every frontend is built.
  */
 export function kernelProfile(spec: string = DEFAULT_KERNEL): KernelProfile {
+  // Inference asks for the same few profiles thousands of times; profiles are frozen.
+  let profile = PROFILES.get(spec);
+  if (!profile) {
+    profile = parseKernelProfile(spec);
+    Object.freeze(profile.frontends);
+    if (PROFILES.size >= 256) PROFILES.clear();
+    PROFILES.set(spec, Object.freeze(profile));
+  }
+  return profile;
+}
+
+const PROFILES = new Map<string, KernelProfile>();
+
+function parseKernelProfile(spec: string): KernelProfile {
   const m = /^(?:([a-z]+)-)?(\d+)\.(\d+)(?:\.(\d+))?(?::([a-z,\s]+))?$/.exec(spec.trim());
   const distro = m?.[1];
   if (!m || (distro !== undefined && !DISTRIBUTIONS[distro])) {

@@ -1,7 +1,7 @@
 import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { TruncatedImageError, UnsupportedError } from '../errors.js';
 import { BlockCacheRegion } from '../region/blockCache.js';
-import { checkRange, type Region } from '../region/region.js';
+import { checkRange, MemoryRegion, type Region } from '../region/region.js';
 import { analyseCandidates, type ScanOptions, type ScanResult } from '../scan/scanDump.js';
 import { SignatureFinder } from '../scan/signature.js';
 
@@ -61,12 +61,44 @@ function openDirect(path: string): number | null {
  */
 export function scanFile(path: string, options: ScanFileOptions = {}): ScanResult {
   const fd = openSync(path, 'r');
-  let direct = options.direct === false ? null : openDirect(path);
   try {
     const size = fstatSync(fd).size;
+    if (size <= IN_MEMORY_MAX) return scanSmallFile(fd, size, path, options);
+    return scanLargeFile(fd, size, path, options);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * Dumps up to this size are read into memory once: the signature search reads
+ * every byte anyway, and inference then reads each candidate zone once per
+ * hypothesis, which from memory costs nothing (views, no system calls).
+ */
+export const IN_MEMORY_MAX = 64 << 20;
+
+function scanSmallFile(fd: number, size: number, path: string, options: ScanFileOptions): ScanResult {
+  // A Buffer: its indexOf is a native memchr, which makes zero pages nearly free.
+  const buf = Buffer.alloc(size);
+  const finder = new SignatureFinder();
+  const chunk = Math.max(64 << 10, options.chunkSize ?? 4 << 20);
+  let pos = 0;
+  while (pos < size) {
+    const n = readSync(fd, buf, pos, Math.min(chunk, size - pos), pos);
+    if (n <= 0) break;
+    finder.push(buf.subarray(pos, pos + n));
+    pos += n;
+    options.onProgress?.(pos, size);
+  }
+  // A plain Uint8Array for the analysis: its views are cheaper to make than Buffer slices.
+  return analyseCandidates(new MemoryRegion(new Uint8Array(buf.buffer, buf.byteOffset, pos)), finder, options.dumpName ?? path);
+}
+
+function scanLargeFile(fd: number, size: number, path: string, options: ScanFileOptions): ScanResult {
+  let direct = options.direct === false ? null : openDirect(path);
+  try {
     // A multiple of 64 KiB keeps O_DIRECT offsets aligned.
     const chunk = Math.max(64 << 10, Math.floor((options.chunkSize ?? 4 << 20) / 65536) * 65536);
-    // A Buffer: its indexOf is a native memchr, which makes zero pages nearly free.
     const buf = Buffer.alloc(chunk);
     const finder = new SignatureFinder();
     let pos = 0;
@@ -101,10 +133,11 @@ export function scanFile(path: string, options: ScanFileOptions = {}): ScanResul
       pos += got;
       options.onProgress?.(pos, size);
     }
-    // Inference reads each candidate zone once per hypothesis: from memory, not the file.
-    return analyseCandidates(new BlockCacheRegion(new FileReadRegion(fd, pos)), finder, options.dumpName ?? path);
+    // Inference reads each candidate zone once per hypothesis: page-sized blocks
+    // cached in bounded memory, so a zone costs its reads once and a lone
+    // candidate header far from the others costs one page.
+    return analyseCandidates(new BlockCacheRegion(new FileReadRegion(fd, pos), 4096), finder, options.dumpName ?? path);
   } finally {
     if (direct !== null) closeSync(direct);
-    closeSync(fd);
   }
 }
