@@ -46,9 +46,9 @@ class CountingRegion implements Region {
 test('property: a block cache, a window and an overlay read and view the bytes they wrap', () => {
   fc.assert(
     fc.property(
-      fc.uint8Array({ minLength: 1, maxLength: 5000 }),
+      fc.uint8Array({ minLength: 1, maxLength: 5000, size: 'max' }),
       fc.integer({ min: 1, max: 700 }),
-      fc.array(fc.tuple(fc.nat(), fc.nat()), { minLength: 1, maxLength: 20 }),
+      fc.array(fc.tuple(fc.nat(), fc.nat()), { minLength: 1, maxLength: 20, size: 'max' }),
       (bytes, blockSize, ranges) => {
         const base = new MemoryRegion(bytes);
         const cache = new BlockCacheRegion(new CountingRegion(base), blockSize, 2 * blockSize);

@@ -21,44 +21,40 @@ export class EfiSignatureFinder {
   readonly candidates: EfiCandidate[] = [];
   dropped = 0;
   private bytes = 0;
-  private tail: Uint8Array = new Uint8Array(0);
+  private tail = new Uint8Array(0);
 
   constructor(readonly maxCandidates = 10_000) {}
 
   push(chunk: Uint8Array): void {
-    // Scan tail + chunk; a match must end inside the new bytes (so none is found twice).
-    const base = this.bytes - this.tail.length;
-    let buf: Uint8Array = chunk;
-    if (this.tail.length) {
-      buf = new Uint8Array(this.tail.length + chunk.length);
-      buf.set(this.tail, 0);
-      buf.set(chunk, this.tail.length);
+    const base = this.bytes;
+    const tail = this.tail;
+    if (tail.length) {
+      // Matches that start in the carried bytes and end in this chunk (the others were found before, or are found below).
+      const seam = new Uint8Array(tail.length + Math.min(CARRY, chunk.length));
+      seam.set(tail, 0);
+      seam.set(chunk.subarray(0, seam.length - tail.length), tail.length);
+      this.findAll(seam, base - tail.length, (p, len) => p < tail.length && p + len > tail.length);
     }
-    const newFrom = this.tail.length;
-    this.find(buf, FVH, newFrom, (p) => base + p >= FV_SIGNATURE_OFFSET && this.add(base + p - FV_SIGNATURE_OFFSET, 'fv'));
-    this.find(buf, AUTH_STORE_SIGNATURE, newFrom, (p) => this.add(base + p, 'store'));
-    this.find(buf, PLAIN_STORE_SIGNATURE, newFrom, (p) => this.add(base + p, 'store'));
+    // The chunk itself, never copied: a Node Buffer's indexOf is memchr, so blank memory costs almost nothing.
+    this.findAll(chunk, base, () => true);
     this.bytes += chunk.length;
-    const keep = buf.subarray(Math.max(0, buf.length - CARRY));
-    this.tail = new Uint8Array(keep.length);
-    this.tail.set(keep);
+    const keep = Math.min(CARRY, tail.length + chunk.length);
+    const fromChunk = Math.min(keep, chunk.length);
+    const next = new Uint8Array(keep);
+    next.set(tail.subarray(tail.length - (keep - fromChunk)), 0);
+    next.set(chunk.subarray(chunk.length - fromChunk), keep - fromChunk);
+    this.tail = next;
   }
 
-  /** Calls `hit(p)` for each occurrence of `pat` in `buf` that ends at or after `newFrom`. */
-  private find(buf: Uint8Array, pat: Uint8Array, newFrom: number, hit: (p: number) => unknown): void {
-    let p = Math.max(0, newFrom - pat.length + 1);
-    for (;;) {
-      p = buf.indexOf(pat[0], p);
-      if (p < 0 || p + pat.length > buf.length) return;
-      let ok = true;
-      for (let i = 1; i < pat.length; i++) {
-        if (buf[p + i] !== pat[i]) {
-          ok = false;
-          break;
-        }
-      }
-      if (ok) hit(p);
-      p++;
+  /** Every signature in `buf` (its first byte at dump offset `base`) that `take(position, length)` accepts. */
+  private findAll(buf: Uint8Array, base: number, take: (p: number, len: number) => boolean): void {
+    find(buf, FVH, (p) => {
+      if (take(p, FVH.length) && base + p >= FV_SIGNATURE_OFFSET) this.add(base + p - FV_SIGNATURE_OFFSET, 'fv');
+    });
+    for (const sig of [AUTH_STORE_SIGNATURE, PLAIN_STORE_SIGNATURE]) {
+      find(buf, sig, (p) => {
+        if (take(p, sig.length)) this.add(base + p, 'store');
+      });
     }
   }
 
@@ -75,4 +71,25 @@ export class EfiSignatureFinder {
     this.candidates.sort((a, b) => a.offset - b.offset);
     return this.candidates;
   }
+}
+
+/** Calls `hit(p)` for each occurrence of `pat` in `buf`. */
+function find(buf: Uint8Array, pat: Uint8Array, hit: (p: number) => void): void {
+  if (isNodeBuffer(buf)) {
+    // Node's Buffer searches for a whole pattern natively: random data costs no JavaScript per byte.
+    for (let p = buf.indexOf(pat); p >= 0; p = buf.indexOf(pat, p + 1)) hit(p);
+    return;
+  }
+  // Elsewhere (the viewer in a browser): jump between the pattern's first byte.
+  const last = buf.length - pat.length;
+  for (let p = buf.indexOf(pat[0]); p >= 0 && p <= last; p = buf.indexOf(pat[0], p + 1)) {
+    let i = 1;
+    while (i < pat.length && buf[p + i] === pat[i]) i++;
+    if (i === pat.length) hit(p);
+  }
+}
+
+/** A Node Buffer, whose indexOf takes a byte sequence (a plain Uint8Array's compares elements). */
+function isNodeBuffer(buf: Uint8Array): buf is Uint8Array & { indexOf(value: Uint8Array, from?: number): number } {
+  return typeof (buf as { readUInt32LE?: unknown }).readUInt32LE === 'function';
 }

@@ -2,7 +2,7 @@ import { BlkImage, type BlkImageOptions } from '../api/blkImage.js';
 import type { RamoopsImageOptions } from '../api/ramoopsImage.js';
 import { RamoopsImage } from '../api/ramoopsImage.js';
 import { PstoreError } from '../errors.js';
-import { MemoryRegion, type Region } from '../region/region.js';
+import { MemoryRegion, readView, type Region } from '../region/region.js';
 import { inferRegions, type InferredRegion } from './infer.js';
 import { inferEfiStores, type EfiScanRegion } from './efiStores.js';
 import { inferBlkRegions, type BlkInferredRegion } from './inferBlk.js';
@@ -145,7 +145,8 @@ export function findCandidates(dump: Region, options: ScanOptions = {}): Signatu
   const finder = new SignatureFinder();
   for (let pos = 0; pos < dump.size; pos += chunk) {
     const n = Math.min(chunk, dump.size - pos);
-    finder.push(dump.read(pos, n));
+    // The finder only reads its chunks: a view where the region has one (no copy of the whole dump).
+    finder.push(readView(dump, pos, n));
     options.onProgress?.(pos + n, dump.size);
   }
   finder.finish();
