@@ -67,12 +67,25 @@ function dataSum(data: Uint8Array): Buffer {
   const w = new Int32Array(aligned.buffer, aligned.byteOffset, words);
   let a = 1;
   let b = 0;
-  for (let i = 0; i < words; i++) {
+  // Four words a step: this runs once per start, before the JIT has warmed up.
+  const quads = words & ~3;
+  let i = 0;
+  for (; i < quads; i += 4) {
+    a = (a + w[i]) | 0;
+    b = (b + a) | 0;
+    a = (a + w[i + 1]) | 0;
+    b = (b + a) | 0;
+    a = (a + w[i + 2]) | 0;
+    b = (b + a) | 0;
+    a = (a + w[i + 3]) | 0;
+    b = (b + a) | 0;
+  }
+  for (; i < words; i++) {
     a = (a + w[i]) | 0;
     b = (b + a) | 0;
   }
-  for (let i = words * 4; i < data.length; i++) {
-    a = (a + data[i]) | 0;
+  for (let k = words * 4; k < data.length; k++) {
+    a = (a + data[k]) | 0;
     b = (b + a) | 0;
   }
   const out = Buffer.alloc(DATA_SUM_BYTES);
