@@ -82,6 +82,37 @@ function rounddownPow2(n: number): number {
 
 const hex = (n: number): string => `0x${n.toString(16)}`;
 
+// Layout inference builds thousands of layouts from a few zone sizes: labels
+// and geometries are computed once and shared (geometries are frozen).
+const LABELS = new Map<string, string>();
+const GEOMETRIES = new Map<number, PrzGeometry>();
+const MEMO_MAX = 4096;
+
+function zoneLabel(type: RamoopsZoneType, index: number, count: number): string {
+  const key = `${type}/${index}/${count}`;
+  let label = LABELS.get(key);
+  if (label === undefined) {
+    label = count === 1 ? `ramoops:${type}` : `ramoops:${type}(${index}/${count - 1})`;
+    if (LABELS.size >= MEMO_MAX) LABELS.clear();
+    LABELS.set(key, label);
+  }
+  return label;
+}
+
+/** przGeometry, shared between layouts; errors (and their labels) are never cached. */
+function sharedGeometry(size: number, ecc: number, label: string): PrzGeometry {
+  const key = size * 256 + ecc;
+  let g = Number.isSafeInteger(key) && ecc >= 0 && ecc < 256 ? GEOMETRIES.get(key) : undefined;
+  if (g === undefined) {
+    g = Object.freeze(przGeometry(size, ecc, label));
+    if (Number.isSafeInteger(key) && ecc >= 0 && ecc < 256) {
+      if (GEOMETRIES.size >= MEMO_MAX) GEOMETRIES.clear();
+      GEOMETRIES.set(key, g);
+    }
+  }
+  return g;
+}
+
 /**
  * The zone map ramoops_probe builds from its parameters: power-of-two
  * rounding, dmesg zones dividing what is left, per-CPU ftrace zones, and the
@@ -127,8 +158,8 @@ export function ramoopsLayout(options: RamoopsLayoutOptions): RamoopsLayout {
     }
   };
   const addZone = (type: RamoopsZoneType, index: number, count: number, size: number, zapOld: boolean): void => {
-    const label = count === 1 ? `ramoops:${type}` : `ramoops:${type}(${index}/${count - 1})`;
-    zones.push({ type, index, label, offset: paddr, size, geometry: przGeometry(size, ecc, label), zapOld });
+    const label = zoneLabel(type, index, count);
+    zones.push({ type, index, label, offset: paddr, size, geometry: sharedGeometry(size, ecc, label), zapOld });
     paddr += size;
   };
   /** ramoops_init_przs: a run of equal zones. recordSize < 0 means "divide by count". */
