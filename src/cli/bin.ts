@@ -9,4 +9,10 @@ import { commandOf } from './commands/names.js';
 
 declare const PSTORE_CLI_SHA256: string;
 
-startCli(__dirname, PSTORE_CLI_SHA256, commandOf(process.argv.slice(2)) ?? 'other');
+try {
+  startCli(__dirname, PSTORE_CLI_SHA256, commandOf(process.argv.slice(2)) ?? 'other');
+} catch (e) {
+  // Only a damaged installation gets here (the command itself reports its own errors).
+  process.stderr.write(`pstore: cannot start: ${e instanceof Error ? e.message : String(e)} (reinstall linux-pstore)\n`);
+  process.exitCode = 1;
+}

@@ -17,7 +17,7 @@ import { runCli } from '../../src/cli/program.js';
 import { ROOT } from '../helpers/fixtures.js';
 
 const NAME = 'linux-pstore';
-/** Upper bound on the tarball (gzip): the code, the viewer, a 1 MiB sample image (measured: ~0.53 MB). */
+/** Upper bound on the tarball (gzip): the code, the viewer, a 1 MiB sample image (measured: ~0.56 MB). */
 const MAX_TARBALL_BYTES = 600_000;
 const ADDON = join('native', 'build', 'Release', 'pstore_mmap.node');
 const WARNING = /^pstore: mmap addon not built \(.+\); the recorder uses positioned writes\. Log: native\/build-native\.log$/;
@@ -166,6 +166,18 @@ describe('installed where a compiler works', () => {
     assert.equal(pstore(dir, ['ls', ...packaged]), first);
     assert.deepEqual(readFileSync(join(cacheDir, caches[0])), written, 'the second run used the cache as it was');
     assert.equal(ok(join(dir, 'node_modules', '.bin', 'pstore'), ['ls', ...packaged], dir, cleanEnv({ PSTORE_CODE_CACHE: 'off' })), first);
+  });
+
+  test('a damaged installation (the bundle missing) says so in one line, exit 1', () => {
+    const lone = mkdtempSync(join(tmpdir(), 'pstore-lone-'));
+    try {
+      for (const f of ['pstore.js', 'package.json']) writeFileSync(join(lone, f), readFileSync(join(pkg, 'dist', 'bin', f)));
+      const r = run('node', [join(lone, 'pstore.js'), '--version'], dir);
+      assert.equal(r.status, 1);
+      assert.match(r.stderr, /^pstore: cannot start: .*cli\.js.* \(reinstall linux-pstore\)\n$/);
+    } finally {
+      rmSync(lone, { recursive: true, force: true });
+    }
   });
 
   test(`import { RamoopsImage } from '${NAME}' and '${NAME}/recorder' in an ES module`, () => {
