@@ -104,7 +104,6 @@ interface Hypothesis {
 interface Evaluated {
   hyp: Hypothesis;
   params: InferredParams;
-  layout: RamoopsLayout;
   score: number;
   zones: InferredZone[];
   found: number;
@@ -878,7 +877,7 @@ export class LayoutInference {
       prior +
       (truncated ? -2 : 0);
     if (!unsignedMissing) h = { ...h, notes: h.notes.filter((n) => !n.includes('assumed at the default size')) };
-    return { eccWrong, contentWrong, unsignedMissing, hyp: h, params: { mem_size: memSize, record_size: h.record, console_size: h.console, ftrace_size: ftraceSize, pmsg_size: h.pmsg, ecc }, layout, score, zones, found, missing, mismatch, orphans, evidence, truncated, matchedCands };
+    return { eccWrong, contentWrong, unsignedMissing, hyp: h, params: { mem_size: memSize, record_size: h.record, console_size: h.console, ftrace_size: ftraceSize, pmsg_size: h.pmsg, ecc }, score, zones, found, missing, mismatch, orphans, evidence, truncated, matchedCands };
   }
 }
 
