@@ -120,8 +120,8 @@ function readOrNull(path: string): Uint8Array | null {
 
 /**
  * Writes the cache atomically and removes those of other bundles or Node
- * versions, so the directory holds one per command at most; a cache is an optimisation, so every
- * failure is ignored.
+ * versions, so the directory holds one per command at most; a cache is an
+ * optimisation, so every failure is ignored.
  */
 function writeCache(path: string, bytes: Uint8Array): void {
   const dir = dirname(path);

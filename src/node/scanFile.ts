@@ -2,7 +2,7 @@ import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { TruncatedImageError, UnsupportedError } from '../errors.js';
 import { BlockCacheRegion } from '../region/blockCache.js';
 import { checkRange, MemoryRegion, type Region } from '../region/region.js';
-import { analyseCandidates, type ScanOptions, type ScanResult } from '../scan/scanDump.js';
+import { analyseCandidates, findCandidates, type ScanOptions, type ScanResult } from '../scan/scanDump.js';
 import { SignatureFinder } from '../scan/signature.js';
 
 /** A read-only region over an open file: positioned reads, no mapping, any size. */
@@ -78,19 +78,17 @@ export function scanFile(path: string, options: ScanFileOptions = {}): ScanResul
 export const IN_MEMORY_MAX = 64 << 20;
 
 function scanSmallFile(fd: number, size: number, path: string, options: ScanFileOptions): ScanResult {
-  // A Buffer: its indexOf is a native memchr, which makes zero pages nearly free.
   const buf = Buffer.alloc(size);
-  const finder = new SignatureFinder();
-  const chunk = Math.max(64 << 10, options.chunkSize ?? 4 << 20);
   let pos = 0;
   while (pos < size) {
-    const n = readSync(fd, buf, pos, Math.min(chunk, size - pos), pos);
+    const n = readSync(fd, buf, pos, size - pos, pos);
     if (n <= 0) break;
-    finder.push(buf.subarray(pos, pos + n));
     pos += n;
-    options.onProgress?.(pos, size);
   }
-  // A plain Uint8Array for the analysis: its views are cheaper to make than Buffer slices.
+  // The search streams Buffer views (their indexOf is a native memchr, so zero
+  // pages are nearly free); the analysis gets a plain Uint8Array, whose views
+  // are cheaper to make than Buffer slices.
+  const finder = findCandidates(new MemoryRegion(buf.subarray(0, pos)), options);
   return analyseCandidates(new MemoryRegion(new Uint8Array(buf.buffer, buf.byteOffset, pos)), finder, options.dumpName ?? path);
 }
 

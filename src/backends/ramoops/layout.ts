@@ -102,10 +102,11 @@ function zoneLabel(type: RamoopsZoneType, index: number, count: number): string 
 /** przGeometry, shared between layouts; errors (and their labels) are never cached. */
 function sharedGeometry(size: number, ecc: number, label: string): PrzGeometry {
   const key = size * 256 + ecc;
-  let g = Number.isSafeInteger(key) && ecc >= 0 && ecc < 256 ? GEOMETRIES.get(key) : undefined;
+  const cacheable = Number.isSafeInteger(key) && ecc >= 0 && ecc < 256;
+  let g = cacheable ? GEOMETRIES.get(key) : undefined;
   if (g === undefined) {
     g = Object.freeze(przGeometry(size, ecc, label));
-    if (Number.isSafeInteger(key) && ecc >= 0 && ecc < 256) {
+    if (cacheable) {
       if (GEOMETRIES.size >= MEMO_MAX) GEOMETRIES.clear();
       GEOMETRIES.set(key, g);
     }

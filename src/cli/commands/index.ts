@@ -1,8 +1,9 @@
 /**
  * Every command, in the order `pstore --help` lists them. A command is a file
  * here exporting `register<Name>(program, io, done)` and a plain function the
- * tests call directly, plus its name in names.ts and its loader below. Modules load on demand: `pstore ls`
- * reads only ls.ts and what it imports, never the viewer's server or the writers.
+ * tests call directly, plus its name in names.ts and its loader below. Modules
+ * load on demand: `pstore ls` reads only ls.ts and what it imports, never the
+ * viewer's server or the writers.
  */
 import type { Command } from 'commander';
 import type { CliIo } from '../io.js';
