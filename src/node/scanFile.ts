@@ -73,9 +73,11 @@ export function scanFile(path: string, options: ScanFileOptions = {}): ScanResul
 /**
  * Dumps up to this size are read into memory once: the signature search reads
  * every byte anyway, and inference then reads each candidate zone once per
- * hypothesis, which from memory costs nothing (views, no system calls).
+ * hypothesis, which from memory costs nothing (views, no system calls). It is
+ * the streaming chunk's size: fresh memory costs page faults (a 60 MiB dump
+ * read whole scanned at 0.18 GB/s), a reused chunk buffer does not.
  */
-export const IN_MEMORY_MAX = 64 << 20;
+export const IN_MEMORY_MAX = 4 << 20;
 
 function scanSmallFile(fd: number, size: number, path: string, options: ScanFileOptions): ScanResult {
   const buf = Buffer.alloc(size);
